@@ -1,0 +1,448 @@
+"""The engine: :class:`Value`, the graph it records, and reverse-mode backpropagation.
+
+A Value is a node of a directed acyclic graph. An interior node stores its
+operation (an :class:`~autograd.ops.Op` from the op table) and its parents, a
+tuple in operand order; nothing else. There are no closures, so a node never
+refers to itself through a cycle and a graph is freed by reference counting
+the moment it is dropped.
+
+Backpropagation walks the nodes in reverse topological order and applies the
+chain rule at every node::
+
+    grad(parent_i) += grad(node) * d(node)/d(parent_i)
+
+where d(node)/d(parent_i) comes from the op's ``local_grads`` rule.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import numbers
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from .ops import OPS, Op
+
+__all__ = [
+    "Value",
+    "enable_grad",
+    "is_grad_enabled",
+    "no_grad",
+    "topological_order",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Leaves carry one of two pseudo-ops with no parents: a user's leaf (an input
+# or a parameter) or a constant (a plain number that took part in an op).
+_LEAF = Op("", "", None, None, 0)  # type: ignore[arg-type]
+_CONSTANT = Op("", "const", None, None, 0)  # type: ignore[arg-type]
+
+_ADD, _SUB, _MUL, _DIV, _NEG = OPS["add"], OPS["sub"], OPS["mul"], OPS["div"], OPS["neg"]
+_POW, _RPOW, _POWV = OPS["pow"], OPS["rpow"], OPS["powv"]
+
+
+# ---------------------------------------------------------------------------
+# Grad mode: thread-local, switched by no_grad / enable_grad.
+
+
+class _GradMode(threading.local):
+    enabled = True
+
+
+_grad_mode = _GradMode()
+
+
+def is_grad_enabled() -> bool:
+    """True when operations record the graph (the default), False inside :class:`no_grad`."""
+    return _grad_mode.enabled
+
+
+class _GradModeSwitch:
+    """Context manager *and* decorator that sets grad mode for its extent (per thread)."""
+
+    _mode: bool
+
+    def __init__(self, func: Callable[..., Any] | None = None) -> None:
+        self._previous: list[bool] = []
+        self._func = func
+        if func is not None:
+            functools.update_wrapper(self, func)
+
+    def __enter__(self) -> None:
+        self._previous.append(_grad_mode.enabled)
+        _grad_mode.enabled = self._mode
+
+    def __exit__(self, *exc_info: object) -> None:
+        _grad_mode.enabled = self._previous.pop()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._func is None:  # used as @no_grad(): wrap the function given now
+            (func,) = args
+            return type(self)(func)
+        with type(self)():
+            return self._func(*args, **kwargs)
+
+
+class no_grad(_GradModeSwitch):
+    """Inside ``with no_grad():`` (or a function decorated ``@no_grad`` / ``@no_grad()``)
+    operations compute values but record no graph: every result is a leaf.
+
+    The switch is thread-local, as in PyTorch. Use it for evaluation and for
+    parameter updates, which must not become part of the next step's graph.
+    """
+
+    _mode = False
+
+
+class enable_grad(_GradModeSwitch):
+    """Turn graph recording back on inside a :class:`no_grad` region."""
+
+    _mode = True
+
+
+# ---------------------------------------------------------------------------
+# Conversion of operands.
+
+
+def _to_float(x: Any, where: str) -> float:
+    """A real number (int, bool, float, numpy scalar) as a finite float, or a clear error."""
+    if type(x) is float:
+        value = x
+    elif _is_real_number(x):
+        value = float(x)
+    elif isinstance(x, Value):
+        raise TypeError(
+            f"{where}: expected a number, got a Value ({x!r}); use .data for its number "
+            "or .detach() for a new leaf"
+        )
+    else:
+        raise TypeError(
+            f"{where}: expected a real number (int, float, bool or numpy scalar), "
+            f"got {type(x).__name__} ({x!r:.60})"
+        )
+    if not math.isfinite(value):
+        raise ValueError(f"{where}: expected a finite number, got {value!r}")
+    return value
+
+
+def _is_real_number(x: Any) -> bool:
+    """int, bool, float, a numpy scalar or a 0-d numpy array of a real dtype."""
+    return isinstance(x, numbers.Real) or (
+        getattr(x, "shape", None) == () and getattr(getattr(x, "dtype", None), "kind", "") in "biuf"
+    )
+
+
+def _constant(x: Any, where: str) -> Value:
+    node = Value(_to_float(x, where))
+    node._op = _CONSTANT
+    return node
+
+
+def as_value(x: Any, where: str = "Value") -> Value:
+    """``x`` itself if it is a Value, else a constant node holding the number ``x``."""
+    return x if isinstance(x, Value) else _constant(x, where)
+
+
+def apply(op: Op, *operands: Any) -> Value:
+    """Apply ``op`` to Values or numbers and record the result in the graph.
+
+    Numbers become constant leaves. This is how every operation, built in or
+    user-defined, enters the graph; the op itself never touches it.
+    """
+    if op.arity is not None and len(operands) != op.arity:
+        raise TypeError(f"{op.name}: takes {op.arity} operands, got {len(operands)}")
+    return _record(op, tuple(as_value(x, op.name) for x in operands))
+
+
+def _record(op: Op, parents: tuple[Value, ...]) -> Value:
+    data = op.forward(*[p.data for p in parents])
+    if data - data != 0.0:  # inf or nan: refuse instead of propagating it silently
+        operands = ", ".join(repr(p.data) for p in parents)
+        raise OverflowError(
+            f"{op.name}: result {data!r} of {op.name}({operands}) is not a finite float; "
+            "rescale the operands"
+        )
+    node = Value.__new__(Value)
+    node.data = data
+    node.grad = 0.0
+    node.label = ""
+    if _grad_mode.enabled:
+        node._op = op
+        node._parents = parents
+    else:
+        node._op = _LEAF
+        node._parents = ()
+    return node
+
+
+# ---------------------------------------------------------------------------
+# The node.
+
+
+class Value:
+    """A scalar that remembers how it was computed, so it can be differentiated.
+
+    ``data`` is the number (always a finite float), ``grad`` the derivative of
+    the last ``backward()`` root with respect to it. ``op`` names the operation
+    that made it ("" for a leaf) and ``parents`` are its operands, in order.
+
+    Every operation accepts Values or plain numbers on either side:
+    ``+ - * / **``, unary ``-``, ``abs()``, and the methods ``exp log sqrt tanh
+    sigmoid relu step sin cos``. Their derivative rules live in :mod:`autograd.ops`.
+    """
+
+    __slots__ = ("_op", "_parents", "data", "grad", "label")
+
+    data: float
+    grad: float
+    label: str
+
+    def __init__(self, data: float, label: str = "") -> None:
+        self.data = _to_float(data, "Value")
+        self.grad = 0.0
+        self.label = label
+        self._op = _LEAF
+        self._parents: tuple[Value, ...] = ()
+
+    # -- read-only structure ------------------------------------------------
+
+    @property
+    def op(self) -> str:
+        """The name of the operation that produced this node; "" for a leaf."""
+        return self._op.name
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The operands of ``op``, in operand order (empty for a leaf)."""
+        return self._parents
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for inputs, parameters and constants: nodes no operation produced."""
+        return not self._parents
+
+    @property
+    def is_constant(self) -> bool:
+        """True for a leaf made from a plain number taking part in an operation."""
+        return self._op is _CONSTANT
+
+    def __repr__(self) -> str:
+        extra = f", op={self.op!r}" if self._parents else ""
+        extra += f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{extra})"
+
+    # -- arithmetic ---------------------------------------------------------
+
+    def _binary(self, op: Op, other: Any, reflected: bool) -> Value:
+        if not isinstance(other, Value):
+            if not _is_real_number(other):
+                if hasattr(other, "__array_ufunc__"):
+                    return NotImplemented  # a numpy array: let numpy broadcast over Values
+                raise TypeError(
+                    f"{op.name}: unsupported operand of type {type(other).__name__} "
+                    f"({other!r:.60}); operands must be Values or real numbers "
+                    "(chainrule works over the reals)"
+                )
+            other = _constant(other, op.name)
+        return _record(op, (other, self) if reflected else (self, other))
+
+    def __add__(self, other: Any) -> Value:
+        """a + b"""
+        return self._binary(_ADD, other, False)
+
+    def __radd__(self, other: Any) -> Value:
+        return self._binary(_ADD, other, True)
+
+    def __sub__(self, other: Any) -> Value:
+        """a - b"""
+        return self._binary(_SUB, other, False)
+
+    def __rsub__(self, other: Any) -> Value:
+        return self._binary(_SUB, other, True)
+
+    def __mul__(self, other: Any) -> Value:
+        """a * b"""
+        return self._binary(_MUL, other, False)
+
+    def __rmul__(self, other: Any) -> Value:
+        return self._binary(_MUL, other, True)
+
+    def __truediv__(self, other: Any) -> Value:
+        """a / b; raises ZeroDivisionError for b == 0."""
+        return self._binary(_DIV, other, False)
+
+    def __rtruediv__(self, other: Any) -> Value:
+        return self._binary(_DIV, other, True)
+
+    def __pow__(self, other: Any) -> Value:
+        """x ** c for a number c, or x ** y for a Value y (then x must be > 0).
+
+        A negative base with a fractional exponent raises ValueError rather
+        than returning a complex number.
+        """
+        if isinstance(other, Value) and not other.is_constant:
+            return _record(_POWV, (self, other))
+        return self._binary(_POW, other, False)
+
+    def __rpow__(self, other: Any) -> Value:
+        """c ** y for a number c > 0: d/dy = c**y * log(c)."""
+        return self._binary(_RPOW, other, True)
+
+    def __neg__(self) -> Value:
+        return _record(_NEG, (self,))
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __abs__(self) -> Value:
+        return self.abs()
+
+    # -- functions (forward formulas and derivatives: autograd.ops) ---------
+
+    def exp(self) -> Value:
+        """e**x; raises OverflowError for x > 709.78."""
+        return _record(OPS["exp"], (self,))
+
+    def log(self) -> Value:
+        """Natural logarithm; raises ValueError for x <= 0."""
+        return _record(OPS["log"], (self,))
+
+    def sqrt(self) -> Value:
+        """Square root; raises ValueError for x < 0."""
+        return _record(OPS["sqrt"], (self,))
+
+    def tanh(self) -> Value:
+        """Hyperbolic tangent; d/dx = 1 - tanh(x)**2."""
+        return _record(OPS["tanh"], (self,))
+
+    def sigmoid(self) -> Value:
+        """Logistic function 1 / (1 + e**-x); d/dx = s(x) (1 - s(x))."""
+        return _record(OPS["sigmoid"], (self,))
+
+    def relu(self) -> Value:
+        """max(0, x); d/dx = 1 for x > 0, else 0."""
+        return _record(OPS["relu"], (self,))
+
+    def step(self) -> Value:
+        """Heaviside step 1[x > 0]; its derivative is 0 (it passes no gradient)."""
+        return _record(OPS["step"], (self,))
+
+    def abs(self) -> Value:
+        """|x|; d/dx = sign(x), 0 at 0."""
+        return _record(OPS["abs"], (self,))
+
+    def sin(self) -> Value:
+        """Sine; d/dx = cos(x)."""
+        return _record(OPS["sin"], (self,))
+
+    def cos(self) -> Value:
+        """Cosine; d/dx = -sin(x)."""
+        return _record(OPS["cos"], (self,))
+
+    # -- graph utilities ----------------------------------------------------
+
+    def detach(self) -> Value:
+        """A new leaf with the same data (and label), cut off from this graph."""
+        return Value(self.data, self.label)
+
+    def backward(self, grad: float = 1.0) -> None:
+        """Backpropagate from this node: fill ``.grad`` of every node it depends on.
+
+        ``grad`` is d(root)/d(self), the seed (1.0 for a loss). Semantics follow
+        PyTorch: leaves (inputs and parameters) *accumulate*, so a second
+        ``backward()`` adds its gradient to the first; clear them with
+        ``zero_grad()`` (or an optimizer's / module's ``zero_grad()``) between
+        steps. Interior nodes are overwritten and always hold the gradient of
+        the most recent backward pass. The graph is not consumed: backward may
+        be called again.
+        """
+        order = topological_order(self)
+        grads = backpropagate(order, {self: _to_float(grad, "backward")})
+        for node in order:
+            if node._parents:
+                node.grad = grads.get(node, 0.0)
+            elif node._op is not _CONSTANT:
+                node.grad += grads.get(node, 0.0)
+
+    def zero_grad(self) -> None:
+        """Set ``grad`` to 0.0 on this node and on every node it depends on."""
+        for node in topological_order(self):
+            node.grad = 0.0
+
+
+def topological_order(root: Value) -> list[Value]:
+    """All nodes ``root`` depends on, each after its parents; ``root`` comes last.
+
+    Iterative depth-first search, so the depth of the graph is limited only by
+    memory (a chain of a million nodes is fine). Parents are visited in
+    operand order, so the order is the same on every run.
+    """
+    order: list[Value] = []
+    visited: set[Value] = set()
+    stack: list[tuple[Value, bool]] = [(root, False)]
+    while stack:
+        node, parents_done = stack.pop()
+        if parents_done:
+            order.append(node)
+        elif node not in visited:
+            visited.add(node)
+            stack.append((node, True))
+            stack.extend((p, False) for p in reversed(node._parents) if p not in visited)
+    return order
+
+
+def backpropagate(
+    order: list[Value], grads: dict[Value, Any], *, create_graph: bool = False
+) -> dict[Value, Any]:
+    """The chain rule over a topological ``order``: the one loop behind every gradient.
+
+    ``grads`` holds the seeds (usually ``{root: 1.0}``) and receives
+    d(root)/d(node) for every node reached; ``.grad`` is not touched. With
+    ``create_graph`` the local derivatives are computed with Values, so the
+    gradients are themselves differentiable (this is how ``grad(grad(f))``
+    works); otherwise everything is plain float arithmetic.
+    """
+    with enable_grad() if create_graph else _NULL_CONTEXT:
+        for node in reversed(order):
+            parents = node._parents
+            if not parents:
+                continue
+            g = grads.get(node)
+            if g is None:
+                continue
+            op = node._op
+            try:
+                if create_graph:
+                    local = op.local_grads(
+                        *[p.data if p._op is _CONSTANT else p for p in parents], node
+                    )
+                else:
+                    local = op.local_grads(*[p.data for p in parents], node.data)
+            except (ZeroDivisionError, OverflowError, ValueError) as error:
+                inputs = ", ".join(repr(p.data) for p in parents)
+                raise type(error)(
+                    f"backward through {op.name}({inputs}): the local derivative is not a "
+                    f"finite number there ({error}); move the input away from this point"
+                ) from None
+            for parent, d in zip(parents, local):
+                if parent._op is _CONSTANT or (type(d) is float and d == 0.0):
+                    continue
+                contribution = g if (type(d) is float and d == 1.0) else g * d
+                previous = grads.get(parent)
+                grads[parent] = contribution if previous is None else previous + contribution
+    return grads
+
+
+class _NullContext:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+
+_NULL_CONTEXT = _NullContext()
+

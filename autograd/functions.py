@@ -1,0 +1,70 @@
+"""Functions of many Values: dot products and the numerically stable softmax family.
+
+``dot`` and ``logsumexp`` are single n-ary nodes in the graph (their local
+derivatives are in :mod:`autograd.ops`); ``softmax`` and ``log_softmax`` are
+built from ``logsumexp`` so that no exponential ever overflows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .engine import Value, _record, as_value
+from .ops import OPS
+
+__all__ = ["dot", "log_softmax", "logsumexp", "softmax"]
+
+
+def _values(xs: Sequence[Any], where: str) -> tuple[Value, ...]:
+    values = tuple(as_value(x, where) for x in xs)
+    if not values:
+        raise ValueError(f"{where}: needs at least one value, got an empty sequence")
+    return values
+
+
+def dot(w: Sequence[Any], x: Sequence[Any], bias: Any = None) -> Value:
+    """sum_i w_i * x_i (+ bias), recorded as one node.
+
+    Local derivatives: d/dw_i = x_i, d/dx_i = w_i, d/dbias = 1. This is a
+    neuron's pre-activation; one node instead of 2n makes backward cheap while
+    every edge still carries its own local derivative.
+    """
+    if len(w) != len(x):
+        raise ValueError(f"dot: w has {len(w)} entries but x has {len(x)}; they must match")
+    parents = _values(w, "dot") + _values(x, "dot")
+    if bias is not None:
+        parents += (as_value(bias, "dot"),)
+    return _record(OPS["dot"], parents)
+
+
+def logsumexp(values: Sequence[Any]) -> Value:
+    """log(sum_i exp(x_i)), computed as m + log(sum_i exp(x_i - m)), m = max_i x_i.
+
+    Never overflows (``logsumexp([1000.0, 1000.0]) == 1000 + log 2``).
+    d/dx_i logsumexp(x) = softmax(x)_i.
+    """
+    return _record(OPS["logsumexp"], _values(values, "logsumexp"))
+
+
+def log_softmax(values: Sequence[Any]) -> list[Value]:
+    """log softmax(x)_i = x_i - logsumexp(x); stable and accurate for any finite inputs.
+
+    Computed as z_i - logsumexp(z) with z_i = x_i - max(x): the shift is a
+    constant (it cancels from every derivative) that keeps the subtraction
+    free of cancellation, so ``softmax([1000.0, 1000.0])`` is exactly 0.5.
+    """
+    xs = _values(values, "log_softmax")
+    shift = max(x.data for x in xs)
+    zs = [x - shift for x in xs]
+    lse = logsumexp(zs)
+    return [z - lse for z in zs]
+
+
+def softmax(values: Sequence[Any]) -> list[Value]:
+    """softmax(x)_i = exp(x_i) / sum_j exp(x_j), computed as exp(x_i - logsumexp(x)).
+
+    Every exponent is <= 0, so nothing overflows; d softmax_i / d x_j =
+    softmax_i (1[i = j] - softmax_j).
+    """
+    return [z.exp() for z in log_softmax(values)]

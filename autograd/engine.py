@@ -61,15 +61,33 @@ def is_grad_enabled() -> bool:
 
 
 class _GradModeSwitch:
-    """Context manager *and* decorator that sets grad mode for its extent (per thread)."""
+    """Context manager *and* decorator that sets grad mode for its extent (per thread).
+
+    As a decorator (``@no_grad`` or ``@no_grad()``) it returns a plain function
+    wrapper, so it works on functions and methods alike.
+    """
 
     _mode: bool
 
+    def __new__(cls, func: Callable[..., Any] | None = None) -> Any:
+        if func is not None:  # @no_grad without parentheses
+            return cls._wrap(func)
+        return super().__new__(cls)
+
     def __init__(self, func: Callable[..., Any] | None = None) -> None:
         self._previous: list[bool] = []
-        self._func = func
-        if func is not None:
-            functools.update_wrapper(self, func)
+
+    @classmethod
+    def _wrap(cls, func: Callable[..., Any]) -> Callable[..., Any]:
+        if not callable(func):
+            raise TypeError(f"{cls.__name__}: can decorate a function, got {type(func).__name__}")
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with cls():
+                return func(*args, **kwargs)
+
+        return wrapper
 
     def __enter__(self) -> None:
         self._previous.append(_grad_mode.enabled)
@@ -78,12 +96,9 @@ class _GradModeSwitch:
     def __exit__(self, *exc_info: object) -> None:
         _grad_mode.enabled = self._previous.pop()
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self._func is None:  # used as @no_grad(): wrap the function given now
-            (func,) = args
-            return type(self)(func)
-        with type(self)():
-            return self._func(*args, **kwargs)
+    def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """``@no_grad()``: wrap ``func``."""
+        return self._wrap(func)
 
 
 class no_grad(_GradModeSwitch):

@@ -274,6 +274,24 @@ def test_no_grad_as_decorator_with_and_without_parentheses():
     assert plain.__name__ == "plain"
 
 
+def test_no_grad_decorates_methods():
+    class Model:
+        scale = 3.0
+
+        @no_grad
+        def plain(self, x):
+            return x * self.scale
+
+        @no_grad()
+        def called(self, x, *, offset=0.0):
+            return x * self.scale + offset
+
+    model = Model()
+    assert model.plain(Value(2.0)).is_leaf
+    y = model.called(Value(2.0), offset=1.0)
+    assert y.is_leaf and y.data == 7.0
+
+
 def test_no_grad_restores_the_mode_after_an_exception():
     with pytest.raises(RuntimeError), no_grad():
         raise RuntimeError

@@ -23,3 +23,8 @@ def test_ci_runs_the_readme_test_command_verbatim():
     assert "pytest" in test_command
     ci_lines = (ROOT / ".ci" / "run").read_text().splitlines()
     assert test_command in ci_lines
+
+
+def test_quickstart_main_job_is_chainrule_train():
+    main_job = quickstart_commands()[0]
+    assert main_job.startswith("pip install -e . && ") and main_job.endswith("chainrule train")

@@ -1,0 +1,153 @@
+"""Data: the Iris flowers (shipped with the package), two moons, splitting, scaling."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+from importlib import resources
+
+import numpy as np
+
+__all__ = [
+    "IRIS_CLASSES",
+    "IRIS_FEATURES",
+    "Standardizer",
+    "load_iris",
+    "make_moons",
+    "standardize",
+    "train_test_split",
+]
+
+IRIS_FEATURES = ("sepal_length", "sepal_width", "petal_length", "petal_width")
+IRIS_CLASSES = ("setosa", "versicolor", "virginica")
+
+
+def load_iris(path: str | os.PathLike[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The Iris data: X of shape (150, 4) in cm (float64), y of shape (150,) with
+    0 = setosa, 1 = versicolor, 2 = virginica.
+
+    Reads the copy inside the package unless ``path`` names another CSV with
+    the same header. A malformed file raises ValueError naming the line.
+    """
+    if path is None:
+        text = resources.files("nn").joinpath("iris.csv").read_text(encoding="utf-8")
+        source = "iris.csv (bundled)"
+    else:
+        with open(path, encoding="utf-8", newline="") as file:
+            text = file.read()
+        source = str(path)
+    return _parse_iris(text, source)
+
+
+def _parse_iris(text: str, source: str) -> tuple[np.ndarray, np.ndarray]:
+    rows = csv.reader(io.StringIO(text, newline=""))
+    header = next(rows, None)
+    expected = [*IRIS_FEATURES, "species"]
+    if header is None or [h.strip() for h in header] != expected:
+        raise ValueError(f"{source} line 1: expected the header {','.join(expected)}, got {header}")
+    features, labels = [], []
+    for line, row in enumerate(rows, start=2):
+        if not row or all(not cell.strip() for cell in row):
+            continue  # blank lines are allowed
+        if len(row) != 5:
+            raise ValueError(
+                f"{source} line {line}: expected 5 comma-separated fields, got {len(row)}"
+            )
+        try:
+            values = [float(cell) for cell in row[:4]]
+        except ValueError:
+            raise ValueError(
+                f"{source} line {line}: a measurement is not a number: {row[:4]}"
+            ) from None
+        if not all(math.isfinite(v) for v in values):
+            raise ValueError(f"{source} line {line}: measurements must be finite, got {row[:4]}")
+        species = row[4].strip().removeprefix("Iris-")
+        if species not in IRIS_CLASSES:
+            raise ValueError(
+                f"{source} line {line}: unknown species {row[4]!r}; expected one of {IRIS_CLASSES}"
+            )
+        features.append(values)
+        labels.append(IRIS_CLASSES.index(species))
+    if not features:
+        raise ValueError(f"{source}: no data rows")
+    return np.array(features, dtype=np.float64), np.array(labels, dtype=np.int64)
+
+
+def make_moons(
+    n: int = 100, noise: float = 0.1, seed: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles (class 0 on top, class 1 below), with Gaussian noise.
+
+    Returns X of shape (n, 2) and y of shape (n,); ``seed`` makes it reproducible.
+    """
+    if n < 2:
+        raise ValueError(f"make_moons: n must be >= 2, got {n}")
+    if noise < 0:
+        raise ValueError(f"make_moons: noise must be >= 0, got {noise}")
+    rng = np.random.default_rng(seed)
+    n_top = n // 2
+    n_bottom = n - n_top
+    t_top = np.linspace(0, np.pi, n_top)
+    t_bottom = np.linspace(0, np.pi, n_bottom)
+    top = np.column_stack([np.cos(t_top), np.sin(t_top)])
+    bottom = np.column_stack([1 - np.cos(t_bottom), 0.5 - np.sin(t_bottom)])
+    X = np.vstack([top, bottom]) + rng.normal(0.0, noise, size=(n, 2))
+    y = np.concatenate([np.zeros(n_top, dtype=np.int64), np.ones(n_bottom, dtype=np.int64)])
+    order = rng.permutation(n)
+    return X[order], y[order]
+
+
+def train_test_split(
+    X: np.ndarray, y: np.ndarray, test_size: float = 0.3, seed: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A stratified split: each class keeps its share in both parts.
+
+    Returns ``X_train, X_test, y_train, y_test`` (scikit-learn's order). Each
+    class contributes round(test_size * its count) samples to the test part.
+    """
+    X, y = np.asarray(X), np.asarray(y)
+    if len(X) != len(y):
+        raise ValueError(f"train_test_split: X has {len(X)} rows but y has {len(y)}")
+    if not 0.0 < test_size < 1.0:
+        raise ValueError(f"train_test_split: test_size must be in (0, 1), got {test_size}")
+    rng = np.random.default_rng(seed)
+    test = []
+    for label in np.unique(y):
+        members = rng.permutation(np.flatnonzero(y == label))
+        test.extend(members[: round(test_size * len(members))])
+    is_test = np.zeros(len(y), dtype=bool)
+    is_test[test] = True
+    train_idx = rng.permutation(np.flatnonzero(~is_test))
+    test_idx = rng.permutation(np.flatnonzero(is_test))
+    return X[train_idx], X[test_idx], y[train_idx], y[test_idx]
+
+
+class Standardizer:
+    """Per-feature (x - mean) / std, with mean and std fitted on training data only.
+
+    A constant feature (std 0) is only centred.
+    """
+
+    def __init__(self) -> None:
+        self.mean: np.ndarray | None = None
+        self.std: np.ndarray | None = None
+
+    def fit(self, X: np.ndarray) -> Standardizer:
+        X = np.asarray(X, dtype=float)
+        self.mean = X.mean(axis=0)
+        std = X.std(axis=0)
+        self.std = np.where(std > 0, std, 1.0)
+        return self
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        if self.mean is None or self.std is None:
+            raise RuntimeError("Standardizer: call fit(X_train) before transform")
+        return (np.asarray(X, dtype=float) - self.mean) / self.std
+
+
+def standardize(X_train: np.ndarray, X_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Standardize both parts with the training part's mean and std (no test leakage)."""
+    scaler = Standardizer().fit(X_train)
+    return scaler.transform(X_train), scaler.transform(X_test)

@@ -1,0 +1,102 @@
+"""``fit``: training by backpropagation, one sample or one minibatch at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from autograd import Value
+
+from .losses import LOSSES, batch_loss, binary_cross_entropy
+from .metrics import accuracy
+from .modules import Module
+from .optim import SGD, Optimizer
+
+__all__ = ["History", "fit"]
+
+
+@dataclass
+class History:
+    """Per-epoch training curves: mean training loss (over the updates of the epoch),
+    training accuracy after the epoch and, when validation data is given, its accuracy."""
+
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, list[float]]:
+        return asdict(self)
+
+
+def fit(
+    model: Module,
+    X: Any,
+    y: Any,
+    *,
+    loss: str | Callable[[Any, Any], Value] = "cross_entropy",
+    optimizer: Optimizer | None = None,
+    epochs: int = 10,
+    batch_size: int = 1,
+    seed: int | None = 0,
+    shuffle: bool = True,
+    validation: tuple[Any, Any] | None = None,
+    threshold: float | None = None,
+    progress: bool = True,
+    on_epoch: Callable[[int, History], None] | None = None,
+) -> History:
+    """Train ``model`` on (X, y) and return the per-epoch :class:`History`.
+
+    Each step takes ``batch_size`` samples (in an order shuffled with ``seed``
+    every epoch), computes the mean loss, backpropagates and updates::
+
+        theta <- theta - lr * d/dtheta mean_{t in batch} L(model(x_t), y_t)
+
+    ``batch_size=1`` is per-sample SGD, the lecture's update. ``loss`` is a
+    function ``loss(outputs, target)`` or one of the names in
+    ``nn.losses.LOSSES``. The default optimizer is ``SGD(lr=0.05)``.
+    ``threshold`` decides one-output predictions for the accuracy (default 0.5
+    for binary cross-entropy, else 0). ``progress`` shows a tqdm bar;
+    ``on_epoch(epoch, history)`` is called after every epoch.
+    """
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y)
+    if X.ndim != 2 or len(X) != len(y) or len(X) == 0:
+        raise ValueError(f"fit: expected X of shape (n, features) and y of length n, got "
+                         f"{X.shape} and {y.shape}")
+    if not (isinstance(batch_size, int) and batch_size >= 1):
+        raise ValueError(f"fit: batch_size must be a positive int, got {batch_size!r}")
+    if not (isinstance(epochs, int) and epochs >= 0):
+        raise ValueError(f"fit: epochs must be a non-negative int, got {epochs!r}")
+    if isinstance(loss, str):
+        if loss not in LOSSES:
+            raise ValueError(f"fit: unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
+        loss = LOSSES[loss]
+    if threshold is None:
+        threshold = 0.5 if loss is binary_cross_entropy else 0.0
+    if optimizer is None:
+        optimizer = SGD(model.parameters(), lr=0.05)
+
+    rng = np.random.default_rng(seed)
+    history = History()
+    targets = y.tolist()  # plain Python ints / floats for the loss functions
+    for epoch in tqdm(range(epochs), desc="training", unit="epoch", disable=not progress):
+        order = rng.permutation(len(X)) if shuffle else np.arange(len(X))
+        total = 0.0
+        for start in range(0, len(X), batch_size):
+            batch = order[start : start + batch_size]
+            optimizer.zero_grad()
+            batch_mean = batch_loss(loss, [model(X[i]) for i in batch], [targets[i] for i in batch])
+            batch_mean.backward()
+            optimizer.step()
+            total += batch_mean.data * len(batch)
+        history.loss.append(total / len(X))
+        history.accuracy.append(accuracy(model, X, y, threshold))
+        if validation is not None:
+            history.val_accuracy.append(accuracy(model, *validation, threshold))
+        if on_epoch is not None:
+            on_epoch(epoch, history)
+    return history

@@ -1,0 +1,122 @@
+"""nn.data: the bundled Iris data, the loader's errors, moons, splitting, scaling."""
+
+import subprocess
+import sys
+import zipfile
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nn import data
+
+SHARED_IRIS = Path(__file__).resolve().parents[2] / "shared" / "data" / "iris.csv"
+
+
+def test_bundled_iris_has_the_documented_shape_and_labels():
+    X, y = data.load_iris()
+    assert X.shape == (150, 4) and X.dtype == np.float64
+    assert y.shape == (150,) and np.issubdtype(y.dtype, np.integer)
+    assert np.bincount(y).tolist() == [50, 50, 50]
+    assert data.IRIS_CLASSES == ("setosa", "versicolor", "virginica")
+    assert data.IRIS_FEATURES == ("sepal_length", "sepal_width", "petal_length", "petal_width")
+    # Fisher's first sample, and measurements in centimetres
+    assert X[0].tolist() == [5.1, 3.5, 1.4, 0.2] and y[0] == 0
+    assert 4.0 < X[:, 0].min() < X[:, 0].max() < 8.0
+
+
+@pytest.mark.skipif(not SHARED_IRIS.exists(), reason="the shared data folder is not present")
+def test_bundled_copy_equals_the_shared_data():
+    X, y = data.load_iris()
+    X2, y2 = data.load_iris(SHARED_IRIS)
+    np.testing.assert_array_equal(X, X2)
+    np.testing.assert_array_equal(y, y2)
+
+
+def test_load_iris_reads_another_path(tmp_path):
+    path = tmp_path / "iris.csv"
+    path.write_text("sepal_length,sepal_width,petal_length,petal_width,species\n"
+                    "5.0,3.0,1.5,0.2,setosa\n\n6.0,2.9,4.5,1.5,Iris-versicolor\n")
+    X, y = data.load_iris(path)
+    assert X.tolist() == [[5.0, 3.0, 1.5, 0.2], [6.0, 2.9, 4.5, 1.5]] and y.tolist() == [0, 1]
+
+
+@pytest.mark.parametrize("line, bad, message", [
+    (2, "5.1,3.5,1.4,setosa", "line 2: expected 5 comma-separated fields, got 4"),
+    (3, "4.9,three,1.4,0.2,setosa", "line 3: a measurement is not a number"),
+    (4, "4.7,3.2,1.3,nan,setosa", "line 4: measurements must be finite"),
+    (5, "4.6,3.1,1.5,0.2,rose", "line 5: unknown species 'rose'"),
+])
+def test_malformed_csv_names_the_line(tmp_path, line, bad, message):
+    rows = resources.files("nn").joinpath("iris.csv").read_text().splitlines()
+    rows[line - 1] = bad
+    path = tmp_path / "bad.csv"
+    path.write_text("\n".join(rows) + "\n")
+    with pytest.raises(ValueError, match=message):
+        data.load_iris(path)
+
+
+def test_wrong_header_and_empty_files(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("a,b,c,d,e\n1,2,3,4,setosa\n")
+    with pytest.raises(ValueError, match="line 1: expected the header"):
+        data.load_iris(path)
+    path.write_text("sepal_length,sepal_width,petal_length,petal_width,species\n")
+    with pytest.raises(ValueError, match="no data rows"):
+        data.load_iris(path)
+
+
+def test_make_moons_is_reproducible_and_balanced():
+    X, y = data.make_moons(101, noise=0.1, seed=3)
+    assert X.shape == (101, 2) and y.shape == (101,)
+    assert np.bincount(y).tolist() == [50, 51]
+    X2, y2 = data.make_moons(101, noise=0.1, seed=3)
+    np.testing.assert_array_equal(X, X2)
+    np.testing.assert_array_equal(y, y2)
+    clean, labels = data.make_moons(20, noise=0.0, seed=0)
+    top = clean[labels == 0]
+    np.testing.assert_allclose(np.hypot(top[:, 0], top[:, 1]), 1.0)  # the upper unit half circle
+    with pytest.raises(ValueError, match="noise must be >= 0"):
+        data.make_moons(10, noise=-1.0)
+
+
+def test_train_test_split_is_stratified_disjoint_and_complete():
+    X, y = data.load_iris()
+    X_train, X_test, y_train, y_test = data.train_test_split(X, y, 0.3, seed=0)
+    assert len(X_train) == 105 and len(X_test) == 45
+    assert np.bincount(y_test).tolist() == [15, 15, 15]
+    assert np.bincount(y_train).tolist() == [35, 35, 35]
+    rows = {tuple(r) + (t,) for r, t in zip(X, y)}
+    split_rows = [tuple(r) + (t,) for r, t in zip(np.vstack([X_train, X_test]),
+                                                 np.concatenate([y_train, y_test]))]
+    assert sorted(split_rows) == sorted(tuple(r) + (t,) for r, t in zip(X, y))
+    assert set(split_rows) == rows
+    again = data.train_test_split(X, y, 0.3, seed=0)
+    np.testing.assert_array_equal(again[1], X_test)
+    with pytest.raises(ValueError, match="test_size must be in"):
+        data.train_test_split(X, y, 1.5)
+
+
+def test_standardize_uses_training_statistics_only():
+    X_train = np.array([[1.0, 10.0], [3.0, 10.0]])
+    X_test = np.array([[5.0, 12.0]])
+    train, test = data.standardize(X_train, X_test)
+    np.testing.assert_allclose(train, [[-1.0, 0.0], [1.0, 0.0]])
+    np.testing.assert_allclose(test, [[3.0, 2.0]])  # constant column: only centred
+    with pytest.raises(RuntimeError, match="call fit"):
+        data.Standardizer().transform(X_test)
+
+
+def test_wheel_ships_the_data_file(tmp_path):
+    """The CSV is package data: a built wheel carries it, so load_iris works offline."""
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(root), "--no-deps",
+                    "-q", "-w", str(tmp_path)],
+                   check=True, capture_output=True, timeout=300)
+    (wheel,) = tmp_path.glob("chainrule-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        assert "nn/iris.csv" in names
+        assert archive.read("nn/iris.csv") == (root / "nn" / "iris.csv").read_bytes()
+    assert any(name.endswith("entry_points.txt") for name in names)

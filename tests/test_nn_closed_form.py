@@ -79,8 +79,29 @@ def test_mlp_gradients_equal_the_lecture_formulas(activation, sample):
     assert loss.data == pytest.approx(expected_loss, rel=1e-12, abs=1e-14)
     got = engine_gradients(model)
     for name in expected:
-        np.testing.assert_allclose(got[name], expected[name], rtol=1e-10, atol=1e-13,
+        np.testing.assert_allclose(got[name], expected[name], rtol=1e-12, atol=1e-12,
                                    err_msg=f"dL/d{name} ({activation})")
+
+
+def test_hidden_activations_get_the_backpropagated_error():
+    """Intermediate nodes too: h.grad = W2^T dL/do and a.grad = dL/dh * 1[a > 0]."""
+    X, y = load_iris()
+    model = MLP(4, [16, 3], "relu", seed=4)
+    x, target = X[90], int(y[90])
+    hidden = model.layers[0](x)
+    logits = model.layers[1](hidden)
+    cross_entropy(logits, target).backward()
+    W1, b1 = weights(model.layers[0])
+    W2, b2 = weights(model.layers[1])
+    a = W1 @ x + b1
+    dL_do = softmax(W2 @ np.maximum(a, 0) + b2) - np.eye(3)[target]
+    np.testing.assert_allclose([o.grad for o in logits], dL_do, rtol=1e-12, atol=1e-12)
+    dL_dh = W2.T @ dL_do
+    np.testing.assert_allclose([h.grad for h in hidden], dL_dh, rtol=1e-12, atol=1e-12)
+    pre_activations = [h.parents[0] for h in hidden]  # relu(a): a is the dot node
+    assert all(h.op == "relu" and p.op == "dot" for h, p in zip(hidden, pre_activations))
+    np.testing.assert_allclose([p.grad for p in pre_activations], dL_dh * (a > 0),
+                               rtol=1e-12, atol=1e-12)
 
 
 def test_relu_mask_zeroes_the_gradient_of_inactive_units():
@@ -104,9 +125,9 @@ def test_linear_softmax_classifier_gradient_is_outer_of_residual_and_input():
     W, b = weights(model.layers[0])
     residual = softmax(W @ x + b) - np.eye(3)[target]
     grads = np.array([[w.grad for w in n.w] for n in model.layers[0].neurons])
-    np.testing.assert_allclose(grads, np.outer(residual, x), rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(grads, np.outer(residual, x), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose([n.b.grad for n in model.layers[0].neurons], residual,
-                               rtol=1e-10, atol=1e-13)
+                               rtol=1e-12, atol=1e-12)
 
 
 def test_one_epoch_of_per_sample_sgd_matches_numpy():
@@ -128,7 +149,7 @@ def test_one_epoch_of_per_sample_sgd_matches_numpy():
         progress=False)
     for got, expected in zip(weights(model.layers[0]) + weights(model.layers[1]),
                              (W1, b1, W2, b2)):
-        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
 
 
 def test_minibatch_step_uses_the_mean_gradient():
@@ -143,8 +164,8 @@ def test_minibatch_step_uses_the_mean_gradient():
     fit(model, X, y, optimizer=SGD(model.parameters(), lr=lr), epochs=1, batch_size=len(X),
         shuffle=False, progress=False)
     got_W, got_b = weights(model.layers[0])
-    np.testing.assert_allclose(got_W, W_next, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(got_b, b_next, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(got_W, W_next, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(got_b, b_next, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "linear"])

@@ -3,22 +3,41 @@
 Layout: ``ops`` (every operation's forward formula and local derivatives),
 ``engine`` (Value, topological order, backpropagation, no_grad),
 ``functional`` (grad, value_and_grad), ``functions`` (dot and the stable
-softmax family) and ``gradcheck`` (finite-difference checking).
+softmax family), ``gradcheck`` (finite-difference checking) and ``graph``
+(draw_dot, explain: the chain-rule graph).
 """
 
 from .engine import Value, enable_grad, is_grad_enabled, no_grad, topological_order
 from .functional import grad, value_and_grad
 from .functions import dot, log_softmax, logsumexp, softmax
 from .gradcheck import GradcheckError, gradcheck
+from .graph import (
+    ChainRuleGraph,
+    Derivation,
+    GraphTooLargeError,
+    GraphvizNotFoundError,
+    backward_steps,
+    draw_dot,
+    explain,
+    local_derivatives,
+)
 
 __all__ = [
+    "ChainRuleGraph",
+    "Derivation",
     "GradcheckError",
+    "GraphTooLargeError",
+    "GraphvizNotFoundError",
     "Value",
+    "backward_steps",
     "dot",
+    "draw_dot",
     "enable_grad",
+    "explain",
     "grad",
     "gradcheck",
     "is_grad_enabled",
+    "local_derivatives",
     "log_softmax",
     "logsumexp",
     "no_grad",

@@ -2,7 +2,7 @@
 
 Layout: ``modules`` (Module, Neuron, Layer, MLP), ``perceptron``, ``losses``,
 ``optim`` (SGD, Adam), ``metrics``, ``data`` (Iris, moons, splitting,
-scaling), ``training`` (fit), ``files`` (atomic writes) and ``cli``
+scaling), ``training`` (fit) and ``cli``
 (the ``chainrule`` command).
 """
 

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from autograd.files import write_json
+
 from . import data
-from .files import write_json
 from .metrics import confusion_matrix, predict
 from .modules import ACTIVATIONS, MLP
 from .optim import SGD, Adam

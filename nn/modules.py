@@ -17,8 +17,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Value, dot
-
-from .files import write_json
+from autograd.files import write_json
 
 __all__ = ["ACTIVATIONS", "MLP", "Layer", "Module", "Neuron"]
 
@@ -77,6 +76,20 @@ class Module:
                     yield full, item
                 elif isinstance(item, Module):
                     yield from item.named_parameters(prefix=full + ".")
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """(dotted path, module) for this module ("" for itself) and every module
+        inside it, parents before children: ``layers.0``, ``layers.0.neurons.3``."""
+        yield prefix.rstrip("."), self
+        for name, attribute in vars(self).items():
+            if name.startswith("_"):
+                continue
+            if isinstance(attribute, (list, tuple)):
+                for index, item in enumerate(attribute):
+                    if isinstance(item, Module):
+                        yield from item.named_modules(prefix=f"{prefix}{name}.{index}.")
+            elif isinstance(attribute, Module):
+                yield from attribute.named_modules(prefix=f"{prefix}{name}.")
 
     def parameters(self) -> list[Value]:
         """All parameters, in the order of ``named_parameters()``."""

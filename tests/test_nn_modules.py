@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-import nn.files
+import autograd.files
 from autograd import Value
 from nn import MLP, Layer, Module, Neuron, Perceptron
 
@@ -193,7 +193,7 @@ def test_a_crash_during_save_keeps_the_previous_file(tmp_path, monkeypatch, cras
     def crash(*args, **kwargs):
         raise OSError("simulated crash")
 
-    monkeypatch.setattr(nn.files.os, crash_in, crash)
+    monkeypatch.setattr(autograd.files.os, crash_in, crash)
     with pytest.raises(OSError, match="simulated crash"):
         MLP(2, [2], seed=1).save(path)
     assert path.read_bytes() == before

@@ -12,10 +12,10 @@ from typing import Any
 __all__ = ["write_atomic", "write_json"]
 
 
-def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
-    """Write ``text`` to ``path`` atomically.
+def write_atomic(path: str | os.PathLike[str], content: str | bytes) -> Path:
+    """Write ``content`` (text as UTF-8, or bytes) to ``path`` atomically.
 
-    The text goes to a temporary file in the same folder, is flushed to disk,
+    The content goes to a temporary file in the same folder, is flushed to disk,
     and only then renamed over ``path`` (``os.replace`` is atomic). A crash at
     any point leaves either the old file or the new one, never half of each.
     """
@@ -23,12 +23,13 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        # mkstemp creates the file 0600; give it the permissions a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        with os.fdopen(handle, "wb") as file:
+            # mkstemp creates the file 0600; give it the permissions a plain open() would.
+            umask = os.umask(0)
+            os.umask(umask)
+            os.fchmod(file.fileno(), 0o666 & ~umask)
+            file.write(data)
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)

@@ -15,7 +15,6 @@ the product of the local derivatives along each path.
 
 from __future__ import annotations
 
-import html
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -220,12 +219,13 @@ class _Naming:
         return owner
 
 
-def _named_modules(module: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
-    """(dotted path, module) for ``module`` and every module inside it, parents first."""
+def _named_modules(module: Any) -> Iterator[tuple[str, Any]]:
+    """(dotted path, module) for ``module`` and every module inside it, parents first.
+    An object with ``named_parameters`` but no ``named_modules`` is one module."""
     if hasattr(module, "named_modules"):
         yield from module.named_modules()
-        return
-    yield prefix, module  # pragma: no cover - every nn.Module has named_modules
+    else:
+        yield "", module
 
 
 def _describe_module(module: Any) -> str:
@@ -387,7 +387,7 @@ def _draw_full(graph, root, order, naming, state, rankdir, show_data, show_grad,
         if node._parents:
             op_id = f"op{ids[node][1:]}"
             active = state is not None and node is state.applied
-            op_attrs = {"label": html.unescape(node._op.symbol) or node.op, "shape": "ellipse",
+            op_attrs = {"label": node._op.symbol or node.op, "shape": "ellipse",
                         "style": "filled", "fillcolor": OP_FILL, "margin": "0.02,0.01",
                         "height": "0.3"}
             if active:

@@ -1,5 +1,8 @@
 """The ``chainrule`` command (also ``python -m nn``).
 
+``chainrule graph EXPR name=value ...`` draws the chain-rule graph of an
+expression (parsed safely, see :mod:`autograd.expr`).
+
 ``chainrule train`` is the project's main job: an MLP 4 -> 16 (ReLU) -> 3 with
 softmax cross-entropy, trained by per-sample SGD on the bundled Iris data
 (70/30 stratified split, standardized with the training statistics, seeded).
@@ -8,6 +11,7 @@ softmax cross-entropy, trained by per-sample SGD on the bundled Iris data
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from collections.abc import Sequence
@@ -15,6 +19,8 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from autograd import GraphTooLargeError, GraphvizNotFoundError, draw_dot, explain
+from autograd.expr import FUNCTIONS, ExpressionError, parse_expression
 from autograd.files import write_json
 
 from . import data
@@ -66,6 +72,25 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--out", type=Path, default=Path("runs/train"),
                        help="folder for model.json and history.json (default: runs/train)")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    graph = commands.add_parser(
+        "graph",
+        help="draw the chain-rule graph of an expression, e.g. 'tanh(w*x + b)' w=0.5 x=2 b=-1",
+        description="Build EXPR from Values, run backward, print every gradient and write the "
+                    "chain-rule graph: each Value with its data and grad, each edge with its "
+                    "local derivative. EXPR may use numbers, variables, + - * / **, "
+                    f"parentheses and {', '.join(FUNCTIONS)}.",
+    )
+    graph.add_argument("expression", metavar="EXPR", help="for example 'log(1 + exp(-y*s))'")
+    graph.add_argument("assignments", metavar="NAME=VALUE", nargs="*",
+                       help="a value for every variable in EXPR")
+    graph.add_argument("-o", "--output", type=Path, default=Path("graph.svg"),
+                       help="output file; .svg (default), .png, .pdf, or .dot for DOT text")
+    graph.add_argument("--rankdir", choices=("LR", "TB"), default="LR")
+    graph.add_argument("--step", type=int, default=None,
+                       help="draw the state after this many steps of the backward pass")
+    graph.add_argument("--explain", action="store_true",
+                       help="also print each derivative as a sum over paths")
     return parser
 
 
@@ -128,10 +153,64 @@ def train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _assignments(items: Sequence[str]) -> dict[str, float]:
+    values: dict[str, float] = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise ExpressionError(f"{item!r} is not NAME=VALUE (for example x=0.5)")
+        try:
+            value = float(text)
+        except ValueError:
+            raise ExpressionError(f"{item!r}: {text!r} is not a number") from None
+        if not math.isfinite(value):
+            raise ExpressionError(f"{item!r}: the value must be finite")
+        if name in values:
+            raise ExpressionError(f"{name} is given twice")
+        values[name] = value
+    return values
+
+
+def graph(args: argparse.Namespace) -> int:
+    try:
+        values = _assignments(args.assignments)
+        out, inputs = parse_expression(args.expression, values)
+    except ExpressionError as error:
+        print(f"chainrule graph: {error}", file=sys.stderr)
+        return 2
+    unused = sorted(set(values) - set(inputs))
+    if unused:
+        print(f"chainrule graph: {', '.join(unused)} not used in the expression",
+              file=sys.stderr)
+        return 2
+    try:
+        out.backward()
+    except (ArithmeticError, ValueError) as error:
+        print(f"chainrule graph: cannot differentiate: {error}", file=sys.stderr)
+        return 2
+    out.label = "f"
+    print(f"f = {args.expression} = {out.data!r}")
+    for name, value in inputs.items():
+        print(f"df/d{name} = {value.grad!r}")
+        if args.explain:
+            print(explain(out, value))
+    try:
+        picture = draw_dot(out, rankdir=args.rankdir, step=args.step, parameters=())
+        path = picture.write(args.output)
+    except (GraphvizNotFoundError, GraphTooLargeError, ValueError) as error:
+        print(f"chainrule graph: {error}", file=sys.stderr)
+        return 1 if isinstance(error, GraphvizNotFoundError) else 2
+    print(f"wrote {path}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "train":
         return train(args)
+    if args.command == "graph":
+        return graph(args)
     return 2  # pragma: no cover - argparse rejects unknown commands first
 
 

@@ -1,9 +1,11 @@
 """The console script: ``chainrule train`` and ``python -m nn train``."""
 
 import json
+import math
 import shutil
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -71,3 +73,87 @@ def test_console_script_is_installed(tmp_path):
                              "--out", str(tmp_path)], capture_output=True, text=True,
                             timeout=120, check=True)
     assert "final test accuracy" in result.stdout
+
+
+# -- chainrule graph -----------------------------------------------------------
+
+SVG = "{http://www.w3.org/2000/svg}"
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+
+
+@needs_dot
+def test_graph_draws_an_expression_and_prints_its_gradients(tmp_path, capsys):
+    out = tmp_path / "neuron.svg"
+    assert main(["graph", "tanh(w*x + b)", "w=0.5", "x=2", "b=-0.5", "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    t = math.tanh(0.5)
+    assert f"f = tanh(w*x + b) = {t!r}" in printed
+    assert f"df/dw = {(1 - t * t) * 2.0!r}" in printed
+    assert f"df/db = {1 - t * t!r}" in printed
+    root = ET.parse(out).getroot()
+    texts = [t.text for t in root.iter(f"{SVG}text")]
+    assert {"w", "x", "b", "f", "tanh", "*", "+"} <= set(texts)
+    assert f"×{1 - t * t:.4g}" in texts  # the local derivative of tanh on its edge
+
+
+@needs_dot
+def test_graph_explain_and_step_and_png(tmp_path, capsys):
+    out = tmp_path / "loss.png"
+    assert main(["graph", "log(1 + exp(-y*s))", "y=1", "s=0.3", "-o", str(out), "--explain",
+                 "--step", "2"]) == 0
+    assert out.read_bytes().startswith(b"\x89PNG")
+    assert "total df/ds = " in capsys.readouterr().out
+
+
+def test_graph_writes_dot_text_without_graphviz(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    out = tmp_path / "g.dot"
+    assert main(["graph", "x**2 + 2**x", "x=3", "-o", str(out)]) == 0
+    assert out.read_text().startswith("digraph")
+    assert main(["graph", "x*x", "x=3", "-o", str(tmp_path / "g.svg")]) == 1
+
+
+@pytest.mark.parametrize("expression, message", [
+    ("__import__('os').system('touch PWNED')", "attribute access (.system)"),
+    ("__import__('os')", "calling '__import__'"),
+    ("x.__class__", "attribute access"),
+    ("(lambda: 1)()", "calling an expression"),
+    ("[x for x in ()]", "comprehensions"),
+    ("x if x else 1", "if-expressions"),
+    ("open('f')", "calling 'open'"),
+    ("9**9**9", "overflows"),
+    ("2 ** 1e10", "overflows"),
+    ("'abc'", "only numbers"),
+    ("x +", "not a valid expression"),
+    ("(" * 5000 + "x" + ")" * 5000, "characters long"),
+    ("+".join(["x"] * 400), "syntax nodes"),
+    ("log(x - 3)", "log: argument must be > 0"),
+    ("sqrt(x - 2)", "cannot differentiate"),
+    ("y * 2", "the variable 'y' has no value"),
+    ("tanh", "it is a function"),
+    ("tanh(x, x)", "takes exactly one argument"),
+])
+def test_graph_refuses_bad_and_hostile_expressions(tmp_path, monkeypatch, capsys,
+                                                   expression, message):
+    monkeypatch.chdir(tmp_path)
+    assert main(["graph", expression, "x=2", "-o", "out.svg"]) == 2
+    assert message in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing ran, nothing written
+
+
+@pytest.mark.parametrize("assignments, message", [
+    (["x"], "is not NAME=VALUE"), (["x=abc"], "is not a number"), (["x=nan"], "finite"),
+    (["x=1", "x=2"], "given twice"), (["x=1", "z=2"], "z not used"),
+    (["exp=1"], "is a function name"),
+])
+def test_graph_checks_the_assignments(assignments, message, capsys):
+    assert main(["graph", "x * 2", *assignments]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_python_dash_m_nn_graph(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "nn", "graph", "__import__('os').system('touch PWNED')"],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert result.returncode == 2 and "not allowed" in result.stderr
+    assert not (tmp_path / "PWNED").exists()

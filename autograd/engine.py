@@ -17,8 +17,10 @@ where d(node)/d(parent_i) comes from the op's ``local_grads`` rule.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import numbers
+import operator
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -41,6 +43,7 @@ _LEAF = Op("", "", None, None, 0)  # type: ignore[arg-type]
 _CONSTANT = Op("", "const", None, None, 0)  # type: ignore[arg-type]
 
 _ADD, _SUB, _MUL, _DIV, _NEG = OPS["add"], OPS["sub"], OPS["mul"], OPS["div"], OPS["neg"]
+_UNARY_OPS = {name: op for name, op in OPS.items() if op.arity == 1}
 _POW, _RPOW, _POWV = OPS["pow"], OPS["rpow"], OPS["powv"]
 
 
@@ -151,7 +154,7 @@ def _is_real_number(x: Any) -> bool:
 
 
 def _constant(x: Any, where: str) -> Value:
-    node = Value(_to_float(x, where))
+    node = _Constant(_to_float(x, where))
     node._op = _CONSTANT
     return node
 
@@ -180,7 +183,8 @@ def _record(op: Op, parents: tuple[Value, ...]) -> Value:
             f"{op.name}: result {data!r} of {op.name}({operands}) is not a finite float; "
             "rescale the operands"
         )
-    node = Value.__new__(Value)
+    node = _new_value(Value)
+    node._number = _next_number()
     node.data = data
     node.grad = 0.0
     node.label = ""
@@ -197,6 +201,17 @@ def _record(op: Op, parents: tuple[Value, ...]) -> Value:
 # The node.
 
 
+class _ConstantGrad:
+    """``grad`` of a constant: always 0.0, and writes are ignored, so the chain rule
+    can credit every operand without asking which ones are constants."""
+
+    def __get__(self, node: Any, owner: Any = None) -> Any:
+        return self if node is None else 0.0
+
+    def __set__(self, node: Any, value: float) -> None:
+        pass
+
+
 class Value:
     """A scalar that remembers how it was computed, so it can be differentiated.
 
@@ -209,7 +224,7 @@ class Value:
     sigmoid relu step sin cos``. Their derivative rules live in :mod:`autograd.ops`.
     """
 
-    __slots__ = ("_op", "_parents", "data", "grad", "label")
+    __slots__ = ("_number", "_op", "_parents", "data", "grad", "label")
 
     data: float
     grad: float
@@ -319,43 +334,43 @@ class Value:
 
     def exp(self) -> Value:
         """e**x; raises OverflowError for x > 709.78."""
-        return _record(OPS["exp"], (self,))
+        return _record(_UNARY_OPS["exp"], (self,))
 
     def log(self) -> Value:
         """Natural logarithm; raises ValueError for x <= 0."""
-        return _record(OPS["log"], (self,))
+        return _record(_UNARY_OPS["log"], (self,))
 
     def sqrt(self) -> Value:
         """Square root; raises ValueError for x < 0."""
-        return _record(OPS["sqrt"], (self,))
+        return _record(_UNARY_OPS["sqrt"], (self,))
 
     def tanh(self) -> Value:
         """Hyperbolic tangent; d/dx = 1 - tanh(x)**2."""
-        return _record(OPS["tanh"], (self,))
+        return _record(_UNARY_OPS["tanh"], (self,))
 
     def sigmoid(self) -> Value:
         """Logistic function 1 / (1 + e**-x); d/dx = s(x) (1 - s(x))."""
-        return _record(OPS["sigmoid"], (self,))
+        return _record(_UNARY_OPS["sigmoid"], (self,))
 
     def relu(self) -> Value:
         """max(0, x); d/dx = 1 for x > 0, else 0."""
-        return _record(OPS["relu"], (self,))
+        return _record(_UNARY_OPS["relu"], (self,))
 
     def step(self) -> Value:
         """Heaviside step 1[x > 0]; its derivative is 0 (it passes no gradient)."""
-        return _record(OPS["step"], (self,))
+        return _record(_UNARY_OPS["step"], (self,))
 
     def abs(self) -> Value:
         """|x|; d/dx = sign(x), 0 at 0."""
-        return _record(OPS["abs"], (self,))
+        return _record(_UNARY_OPS["abs"], (self,))
 
     def sin(self) -> Value:
         """Sine; d/dx = cos(x)."""
-        return _record(OPS["sin"], (self,))
+        return _record(_UNARY_OPS["sin"], (self,))
 
     def cos(self) -> Value:
         """Cosine; d/dx = -sin(x)."""
-        return _record(OPS["cos"], (self,))
+        return _record(_UNARY_OPS["cos"], (self,))
 
     # -- graph utilities ----------------------------------------------------
 
@@ -374,18 +389,53 @@ class Value:
         the most recent backward pass. The graph is not consumed: backward may
         be called again.
         """
-        order = topological_order(self)
-        grads = backpropagate(order, {self: _to_float(grad, "backward")})
-        for node in order:
-            if node._parents:
-                node.grad = grads.get(node, 0.0)
-            elif node._op is not _CONSTANT:
-                node.grad += grads.get(node, 0.0)
+        seed = _to_float(grad, "backward")
+        if not self._parents:
+            self.grad += seed
+            return
+        # Pass 1: find the interior nodes (leaves are never traversed) and reset their
+        # grads. Nodes are numbered as they are created and every node is created after
+        # its operands, so decreasing number is a reverse topological order.
+        interior = [self]
+        seen = {self}
+        stack = [self]
+        while stack:
+            for parent in stack.pop()._parents:
+                if parent._parents and parent not in seen:
+                    seen.add(parent)
+                    parent.grad = 0.0
+                    stack.append(parent)
+                    interior.append(parent)
+        interior.sort(key=_creation_number, reverse=True)
+        # Pass 2: the chain rule. Each node's grad is complete when its turn comes;
+        # it adds grad(node) * local to each operand.
+        self.grad = seed
+        for node in interior:
+            parents = node._parents
+            g = node.grad
+            try:
+                local = node._op.local_grads(*[p.data for p in parents], node.data)
+            except (ZeroDivisionError, OverflowError, ValueError) as error:
+                raise _backward_error(node, error) from None
+            for parent, d in zip(parents, local):
+                parent.grad += g * d  # constants ignore this: their grad stays 0
 
     def zero_grad(self) -> None:
         """Set ``grad`` to 0.0 on this node and on every node it depends on."""
         for node in topological_order(self):
             node.grad = 0.0
+
+
+_new_value = object.__new__
+_next_number = itertools.count().__next__  # creation order: operands before results
+_creation_number = operator.attrgetter("_number")
+
+
+class _Constant(Value):
+    """A number taking part in an operation (``x * 2``): a leaf with no gradient."""
+
+    __slots__ = ()
+    grad = _ConstantGrad()  # type: ignore[assignment]
 
 
 def topological_order(root: Value) -> list[Value]:
@@ -407,6 +457,14 @@ def topological_order(root: Value) -> list[Value]:
             stack.append((node, True))
             stack.extend((p, False) for p in reversed(node._parents) if p not in visited)
     return order
+
+
+def _backward_error(node: Value, error: Exception) -> Exception:
+    inputs = ", ".join(repr(p.data) for p in node._parents)
+    return type(error)(
+        f"backward through {node._op.name}({inputs}): the local derivative is not a "
+        f"finite number there ({error}); move the input away from this point"
+    )
 
 
 def backpropagate(
@@ -437,11 +495,7 @@ def backpropagate(
                 else:
                     local = op.local_grads(*[p.data for p in parents], node.data)
             except (ZeroDivisionError, OverflowError, ValueError) as error:
-                inputs = ", ".join(repr(p.data) for p in parents)
-                raise type(error)(
-                    f"backward through {op.name}({inputs}): the local derivative is not a "
-                    f"finite number there ({error}); move the input away from this point"
-                ) from None
+                raise _backward_error(node, error) from None
             for parent, d in zip(parents, local):
                 if parent._op is _CONSTANT or (type(d) is float and d == 0.0):
                     continue

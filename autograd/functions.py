@@ -15,6 +15,9 @@ from .ops import OPS
 
 __all__ = ["dot", "log_softmax", "logsumexp", "softmax"]
 
+_DOT = OPS["dot"]
+_VALUE_TYPES = {Value, type(as_value(0.0))}  # Values and constants
+
 
 def _values(xs: Sequence[Any], where: str) -> tuple[Value, ...]:
     values = tuple(as_value(x, where) for x in xs)
@@ -32,10 +35,12 @@ def dot(w: Sequence[Any], x: Sequence[Any], bias: Any = None) -> Value:
     """
     if len(w) != len(x):
         raise ValueError(f"dot: w has {len(w)} entries but x has {len(x)}; they must match")
-    parents = _values(w, "dot") + _values(x, "dot")
-    if bias is not None:
-        parents += (as_value(bias, "dot"),)
-    return _record(OPS["dot"], parents)
+    if not w:
+        raise ValueError("dot: needs at least one value, got an empty sequence")
+    parents = (*w, *x) if bias is None else (*w, *x, bias)
+    if not _VALUE_TYPES.issuperset(map(type, parents)):  # some numbers: convert them
+        parents = tuple(as_value(p, "dot") for p in parents)
+    return _record(_DOT, parents)
 
 
 def logsumexp(values: Sequence[Any]) -> Value:

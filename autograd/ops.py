@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from operator import mul as _mul
 from typing import Any
 
 __all__ = ["OPS", "Op"]
@@ -163,16 +164,17 @@ def _sigmoid_forward(x: float) -> float:
 
 def _dot_forward(*args: float) -> float:
     """sum_i w_i * x_i (+ b): parents are w_0..w_{n-1}, x_0..x_{n-1} and an optional bias."""
-    n = len(args) // 2
-    total = sum(map(float.__mul__, args[:n], args[n : 2 * n]))
-    return total + args[2 * n] if len(args) % 2 else total
+    n = len(args) >> 1
+    total = sum(map(_mul, args[:n], args[n : 2 * n]))
+    return total + args[-1] if len(args) & 1 else total
 
 
 def _dot_local(*args):
-    *inputs, _out = args
-    n = len(inputs) // 2
-    grads = (*inputs[n : 2 * n], *inputs[:n])  # d/dw_i = x_i, d/dx_i = w_i
-    return grads + (1.0,) if len(inputs) % 2 else grads
+    # d/dw_i = x_i, d/dx_i = w_i, d/db = 1; args are the inputs, then the output
+    n = (len(args) - 1) >> 1
+    if len(args) & 1:  # 2n inputs (no bias) and the output
+        return args[n : 2 * n] + args[:n]
+    return args[n : 2 * n] + args[:n] + (1.0,)
 
 
 def _logsumexp_forward(*xs: float) -> float:

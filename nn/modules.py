@@ -29,7 +29,7 @@ ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
     "tanh": Value.tanh,
     "sigmoid": Value.sigmoid,
     "step": Value.step,  # Heaviside: derivative 0, so no gradient flows through it
-    "linear": lambda v: v,
+    "linear": lambda v: v,  # the identity: no node
 }
 
 
@@ -45,11 +45,15 @@ def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
-def _as_inputs(x: Sequence[Any], expected: int, owner: str) -> list[Value]:
+def _as_inputs(x: Sequence[Any], expected: int, owner: Any) -> list[Value]:
     """The inputs as Values (numbers become input leaves), after checking their count."""
     if len(x) != expected:
-        raise ValueError(f"{owner} expects {expected} inputs, got {len(x)}")
-    return [xi if isinstance(xi, Value) else Value(xi) for xi in x]
+        raise ValueError(f"{owner!r} expects {expected} inputs, got {len(x)}")
+    return [xi if type(xi) is Value else _as_input(xi) for xi in x]
+
+
+def _as_input(x: Any) -> Value:
+    return x if isinstance(x, Value) else Value(x)
 
 
 class Module:
@@ -209,7 +213,10 @@ class Neuron(Module):
         return len(self.w)
 
     def __call__(self, x: Sequence[Any]) -> Value:
-        x = _as_inputs(x, self.nin, f"Neuron(nin={self.nin})")
+        return self._forward(_as_inputs(x, self.nin, self))
+
+    def _forward(self, x: list[Value]) -> Value:
+        """act(w . x + b) for inputs already checked and converted."""
         return ACTIVATIONS[self.activation](dot(self.w, x, self.b))
 
     def config(self) -> dict[str, Any]:
@@ -238,8 +245,10 @@ class Layer(Module):
         return self.neurons[0].activation
 
     def __call__(self, x: Sequence[Any]) -> list[Value]:
-        x = _as_inputs(x, self.nin, f"Layer(nin={self.nin}, nout={self.nout})")
-        return [neuron(x) for neuron in self.neurons]
+        return self._forward(_as_inputs(x, self.nin, self))
+
+    def _forward(self, x: list[Value]) -> list[Value]:
+        return [neuron._forward(x) for neuron in self.neurons]
 
     def config(self) -> dict[str, Any]:
         return {"type": "Layer", "nin": self.nin, "nout": self.nout, "activation": self.activation}
@@ -271,9 +280,9 @@ class MLP(Module):
         return self.layers[0].nin
 
     def __call__(self, x: Sequence[Any]) -> list[Value]:
-        out = _as_inputs(x, self.nin, repr(self))
+        out = _as_inputs(x, self.nin, self)
         for layer in self.layers:
-            out = layer(out)
+            out = layer._forward(out)
         return out
 
     def config(self) -> dict[str, Any]:

@@ -1,0 +1,52 @@
+"""The benchmark runs in quick mode so it cannot rot. No timing is asserted: only that
+every implementation computes the same gradients and that the report is complete."""
+
+import importlib.util
+import io
+from pathlib import Path
+
+import pytest
+
+PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "iris_sgd.py"
+spec = importlib.util.spec_from_file_location("iris_sgd", PATH)
+iris_sgd = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(iris_sgd)
+
+
+def test_quick_run_reports_every_figure():
+    out = io.StringIO()
+    results = iris_sgd.run(quick=True, out=out)
+    text = out.getvalue()
+    assert results["agreement"] <= 1e-9
+    names = ["chainrule (eager)", "floats, closed form", "numpy per sample", "numpy full batch"]
+    if iris_sgd.micrograd_available():
+        names += ["micrograd 0.1.0", "micrograd, gc disabled"]
+        assert results["deepest_chain micrograd"] < 5_000  # its recursive topological sort
+    for name in names:
+        assert f"| {name} |" in text
+        assert results["per_sample_us"][name] > 0
+    assert results["deepest_chain chainrule"] == 100_000
+    assert 0 < results["bytes_per_node chainrule"] < 1_000
+    assert "forward" in text and "backward" in text
+
+
+def test_implementations_are_checked_against_each_other():
+    X, Y, weights = iris_sgd.workload()
+
+    class Broken(iris_sgd.Floats):
+        name = "broken"
+
+        def gradients(self, x, y):
+            grads = super().gradients(x, y)
+            grads[70] += 1e-6  # one wrong entry of dL/dW2
+            return grads
+
+    impls = [iris_sgd.Floats(weights), iris_sgd.Chainrule(weights), Broken(weights)]
+    with pytest.raises(AssertionError, match="broken disagrees"):
+        iris_sgd.check_agreement(impls, X[0], Y[0])
+    assert iris_sgd.check_agreement(impls[:2], X[0], Y[0]) < 1e-12
+
+
+@pytest.mark.skipif(not iris_sgd.micrograd_available(), reason="micrograd not installed")
+def test_micrograd_exp_and_log_match_finite_differences():
+    iris_sgd.check_micrograd_extensions()

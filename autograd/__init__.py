@@ -21,6 +21,7 @@ from .graph import (
     explain,
     local_derivatives,
 )
+from .jit import JitError, JitFunction, jit
 
 __all__ = [
     "ChainRuleGraph",
@@ -28,6 +29,8 @@ __all__ = [
     "GradcheckError",
     "GraphTooLargeError",
     "GraphvizNotFoundError",
+    "JitError",
+    "JitFunction",
     "Value",
     "backward_steps",
     "dot",
@@ -37,6 +40,7 @@ __all__ = [
     "grad",
     "gradcheck",
     "is_grad_enabled",
+    "jit",
     "local_derivatives",
     "log_softmax",
     "logsumexp",

@@ -234,6 +234,7 @@ class Value:
         self.data = _to_float(data, "Value")
         self.grad = 0.0
         self.label = label
+        self._number = _next_number()
         self._op = _LEAF
         self._parents: tuple[Value, ...] = ()
 

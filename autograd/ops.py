@@ -19,7 +19,7 @@ from collections.abc import Callable
 from operator import mul as _mul
 from typing import Any
 
-__all__ = ["OPS", "Op"]
+__all__ = ["CODE_HELPERS", "OPS", "Op"]
 
 _EXP_MAX = math.log(1.7976931348623157e308)  # 709.78...: exp() of more overflows
 
@@ -27,10 +27,14 @@ _EXP_MAX = math.log(1.7976931348623157e308)  # 709.78...: exp() of more overflow
 class Op:
     """One operation: name, display symbol, forward formula and local derivatives.
 
-    ``arity`` is the number of parents, or ``None`` for n-ary ops.
+    ``arity`` is the number of parents, or ``None`` for n-ary ops. ``code`` is
+    the same op as source text for :mod:`autograd.jit`: a forward template and
+    one template per local derivative, over ``{0}``, ``{1}`` (the inputs) and
+    ``{out}``, calling only the helpers named in :data:`CODE_HELPERS`; n-ary ops
+    give a function ``code(inputs, out) -> (forward, locals)`` instead.
     """
 
-    __slots__ = ("arity", "forward", "local_grads", "name", "symbol")
+    __slots__ = ("arity", "code", "forward", "local_grads", "name", "symbol")
 
     def __init__(
         self,
@@ -39,12 +43,14 @@ class Op:
         forward: Callable[..., float],
         local_grads: Callable[..., tuple[Any, ...]],
         arity: int | None,
+        code: Any = None,
     ) -> None:
         self.name = name
         self.symbol = symbol
         self.forward = forward
         self.local_grads = local_grads
         self.arity = arity
+        self.code = code
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
@@ -188,57 +194,113 @@ def _logsumexp_local(*args):
     return tuple(_exp(x - out) for x in inputs)  # softmax_i = exp(x_i - logsumexp(x))
 
 
+def _dot_code(inputs: list[str], out: str) -> tuple[str, list[str]]:
+    n = len(inputs) // 2
+    terms = [f"{w} * {x}" for w, x in zip(inputs[:n], inputs[n : 2 * n])]
+    if len(inputs) % 2:
+        terms.append(inputs[-1])
+    bias = ["1.0"] if len(inputs) % 2 else []
+    return " + ".join(terms), [*inputs[n : 2 * n], *inputs[:n], *bias]
+
+
+def _logsumexp_code(inputs: list[str], out: str) -> tuple[str, list[str]]:
+    return f"logsumexp({', '.join(inputs)})", [f"exp({x} - {out})" for x in inputs]
+
+
+def _relu(x: float) -> float:
+    return x if x > 0.0 else 0.0
+
+
+def _step(x: float) -> float:
+    return 1.0 if x > 0.0 else 0.0
+
+
+def _sign(x: float) -> float:
+    return (x > 0.0) - (x < 0.0) + 0.0
+
+
+#: the functions the code templates may call, for plain floats (autograd.jit adds
+#: vectorised numpy versions with the same names and the same domain checks)
+CODE_HELPERS: dict[str, Callable[..., float]] = {
+    "div": _div_forward,
+    "pow": _pow_forward,
+    "powv": _pow_variable_exponent_forward,
+    "exp": _exp_forward,
+    "log": _log_forward,
+    "sqrt": _sqrt_forward,
+    "tanh": _tanh_forward,
+    "sigmoid": _sigmoid_forward,
+    "relu": _relu,
+    "step": _step,
+    "sign": _sign,
+    "abs": abs,
+    "sin": math.sin,
+    "cos": math.cos,
+    "logsumexp": _logsumexp_forward,
+}
+
+
 # ---------------------------------------------------------------------------
-# The table. One line per op: name, symbol, forward, local derivatives, arity.
+# The table. One entry per op: name, symbol, forward, local derivatives, arity, and
+# the same forward and local derivatives as code templates for autograd.jit.
 
 OPS: dict[str, Op] = {
     op.name: op
     for op in (
         # d(a+b)/da = 1, d(a+b)/db = 1
-        Op("add", "+", float.__add__, lambda a, b, out: (1.0, 1.0), 2),
+        Op("add", "+", float.__add__, lambda a, b, out: (1.0, 1.0), 2,
+           ("{0} + {1}", ("1.0", "1.0"))),
         # d(a-b)/da = 1, d(a-b)/db = -1
-        Op("sub", "-", float.__sub__, lambda a, b, out: (1.0, -1.0), 2),
+        Op("sub", "-", float.__sub__, lambda a, b, out: (1.0, -1.0), 2,
+           ("{0} - {1}", ("1.0", "-1.0"))),
         # d(ab)/da = b, d(ab)/db = a
-        Op("mul", "*", float.__mul__, lambda a, b, out: (b, a), 2),
+        Op("mul", "*", float.__mul__, lambda a, b, out: (b, a), 2, ("{0} * {1}", ("{1}", "{0}"))),
         # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 = -out/b
-        Op("div", "/", _div_forward, lambda a, b, out: (1.0 / b, -out / b), 2),
+        Op("div", "/", _div_forward, lambda a, b, out: (1.0 / b, -out / b), 2,
+           ("div({0}, {1})", ("1.0 / {1}", "-{out} / {1}"))),
         # d(-a)/da = -1
-        Op("neg", "-", float.__neg__, lambda a, out: (-1.0,), 1),
+        Op("neg", "-", float.__neg__, lambda a, out: (-1.0,), 1, ("-{0}", ("-1.0",))),
         # x ** c, c a constant: d/dx = c x^(c-1); the constant's own derivative is never used
-        Op("pow", "**", _pow_forward, lambda x, c, out: (c * x ** (c - 1.0), 0.0), 2),
+        Op("pow", "**", _pow_forward, lambda x, c, out: (c * x ** (c - 1.0), 0.0), 2,
+           ("pow({0}, {1})", ("{1} * pow({0}, {1} - 1.0)", "0.0"))),
         # c ** y, c a constant > 0: d/dy = c^y log(c)
         Op("rpow", "**", _pow_variable_exponent_forward,
-           lambda c, y, out: (0.0, out * _log(c)), 2),
+           lambda c, y, out: (0.0, out * _log(c)), 2,
+           ("powv({0}, {1})", ("0.0", "{out} * log({0})"))),
         # x ** y, both Values, x > 0: d/dx = y x^(y-1), d/dy = x^y log(x)
         Op("powv", "**", _pow_variable_exponent_forward,
-           lambda x, y, out: (y * x ** (y - 1.0), out * _log(x)), 2),
+           lambda x, y, out: (y * x ** (y - 1.0), out * _log(x)), 2,
+           ("powv({0}, {1})", ("{1} * pow({0}, {1} - 1.0)", "{out} * log({0})"))),
         # d/dx e^x = e^x
-        Op("exp", "exp", _exp_forward, lambda x, out: (out,), 1),
+        Op("exp", "exp", _exp_forward, lambda x, out: (out,), 1, ("exp({0})", ("{out}",))),
         # d/dx log x = 1/x
-        Op("log", "log", _log_forward, lambda x, out: (1.0 / x,), 1),
+        Op("log", "log", _log_forward, lambda x, out: (1.0 / x,), 1, ("log({0})", ("1.0 / {0}",))),
         # d/dx sqrt(x) = 1 / (2 sqrt(x))
-        Op("sqrt", "sqrt", _sqrt_forward, lambda x, out: (0.5 / out,), 1),
+        Op("sqrt", "sqrt", _sqrt_forward, lambda x, out: (0.5 / out,), 1,
+           ("sqrt({0})", ("0.5 / {out}",))),
         # d/dx tanh x = 1 - tanh(x)^2
-        Op("tanh", "tanh", _tanh_forward, lambda x, out: (1.0 - out * out,), 1),
+        Op("tanh", "tanh", _tanh_forward, lambda x, out: (1.0 - out * out,), 1,
+           ("tanh({0})", ("1.0 - {out} * {out}",))),
         # d/dx sigmoid(x) = sigmoid(x) (1 - sigmoid(x))
-        Op("sigmoid", "sigmoid", _sigmoid_forward, lambda x, out: (out * (1.0 - out),), 1),
+        Op("sigmoid", "sigmoid", _sigmoid_forward, lambda x, out: (out * (1.0 - out),), 1,
+           ("sigmoid({0})", ("{out} * (1.0 - {out})",))),
         # d/dx relu(x) = 1[x > 0] (0 at the kink, as in PyTorch)
-        Op("relu", "relu", lambda x: x if x > 0.0 else 0.0,
-           lambda x, out: (1.0 if _data(x) > 0.0 else 0.0,), 1),
+        Op("relu", "relu", _relu, lambda x, out: (1.0 if _data(x) > 0.0 else 0.0,), 1,
+           ("relu({0})", ("step({0})",))),
         # Heaviside step: 1[x > 0]; its derivative is 0 wherever it exists
-        Op("step", "step", lambda x: 1.0 if x > 0.0 else 0.0, lambda x, out: (0.0,), 1),
+        Op("step", "step", _step, lambda x, out: (0.0,), 1, ("step({0})", ("0.0",))),
         # d/dx |x| = sign(x) (0 at 0, as in PyTorch)
-        Op("abs", "abs", abs,
-           lambda x, out: ((_data(x) > 0.0) - (_data(x) < 0.0) + 0.0,), 1),
+        Op("abs", "abs", abs, lambda x, out: (_sign(_data(x)),), 1, ("abs({0})", ("sign({0})",))),
         # d/dx sin x = cos x
-        Op("sin", "sin", math.sin, lambda x, out: (_cos(x),), 1),
+        Op("sin", "sin", math.sin, lambda x, out: (_cos(x),), 1, ("sin({0})", ("cos({0})",))),
         # d/dx cos x = -sin x
-        Op("cos", "cos", math.cos, lambda x, out: (-_sin(x),), 1),
+        Op("cos", "cos", math.cos, lambda x, out: (-_sin(x),), 1, ("cos({0})", ("-sin({0})",))),
         # identity, used to make a fresh differentiation variable of a Value: d/dx x = 1
-        Op("identity", "id", lambda x: x, lambda x, out: (1.0,), 1),
+        Op("identity", "id", lambda x: x, lambda x, out: (1.0,), 1, ("{0}", ("1.0",))),
         # w.x (+ b): d/dw_i = x_i, d/dx_i = w_i, d/db = 1
-        Op("dot", "dot", _dot_forward, _dot_local, None),
+        Op("dot", "dot", _dot_forward, _dot_local, None, _dot_code),
         # log sum exp(x): d/dx_i = softmax(x)_i
-        Op("logsumexp", "logsumexp", _logsumexp_forward, _logsumexp_local, None),
+        Op("logsumexp", "logsumexp", _logsumexp_forward, _logsumexp_local, None,
+           _logsumexp_code),
     )
 }

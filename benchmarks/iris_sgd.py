@@ -7,6 +7,8 @@ samples in a fixed seeded order; the same initial weights for every implementati
 Implementations, run in one process, interleaved round by round:
 
 - chainrule (eager)      -- this project: ``nn.MLP``, ``cross_entropy``, ``SGD``
+- chainrule jit          -- the same model and loss traced once by ``autograd.jit``
+- chainrule jit, full batch -- the same generated code on numpy arrays, all 150 samples
 - micrograd 0.1.0        -- karpathy/micrograd from PyPI, with ``exp``/``log`` added in
                             its own closure style (checked against finite differences)
 - micrograd, gc disabled -- the same, with the cyclic garbage collector switched off,
@@ -96,6 +98,64 @@ class Chainrule:
 
     def forward(self, x: list[float], y: int) -> Any:
         return cross_entropy(self.model(x), y)
+
+
+class ChainruleJit:
+    """chainrule's model, its loss traced once by ``autograd.jit`` and run compiled."""
+
+    name = "chainrule jit"
+
+    def __init__(self, weights: Weights) -> None:
+        from autograd import dot, jit, logsumexp
+
+        model = Chainrule(weights).model
+        self.theta = [p.data for p in model.parameters()]
+        self.onehot = np.eye(3).tolist()
+
+        def loss(theta, x, onehot):
+            with model.substitute(theta):
+                logits = model(x)
+            return logsumexp(logits) - dot(onehot, logits)
+
+        self.compiled = jit(loss)
+        # parameters() runs neuron by neuron (w..., b); the report wants W rows, then b
+        names = [name for name, _ in model.named_parameters()]
+        self.report_order = sorted(range(len(names)), key=lambda i: _report_key(names[i]))
+
+    def gradients(self, x: list[float], y: int) -> list[float]:
+        _, grads = self.compiled(self.theta, x, self.onehot[y])
+        return [grads[i] for i in self.report_order]
+
+    def epoch(self, X: Sequence[list[float]], Y: Sequence[int]) -> None:
+        compiled, onehot, theta = self.compiled, self.onehot, self.theta
+        for x, y in zip(X, Y):
+            _, grads = compiled(theta, x, onehot[y])
+            theta = [t - LR * g for t, g in zip(theta, grads)]
+        self.theta = theta
+
+
+class ChainruleJitBatch(ChainruleJit):
+    """The same generated code on numpy arrays: one full-batch step per epoch."""
+
+    name = "chainrule jit, full batch"
+
+    def gradients(self, x: list[float], y: int) -> list[float]:
+        _, grads = self.compiled.batch(self.theta, [x], [self.onehot[y]], batched=(1, 2))
+        return [grads[i] for i in self.report_order]
+
+    def epoch(self, X: Any, Y: Sequence[int]) -> None:
+        X = np.asarray(X)
+        targets = np.eye(3)[np.asarray(Y)]
+        _, grads = self.compiled.batch(self.theta, X, targets, batched=(1, 2))
+        scale = LR / len(X)
+        self.theta = [t - scale * g for t, g in zip(self.theta, grads)]
+
+
+def _report_key(name: str) -> tuple[int, int, int, int]:
+    """layers.L.neurons.N.w.I -> (L, 0, N, I); layers.L.neurons.N.b -> (L, 1, N, 0)."""
+    parts = name.split(".")
+    layer, neuron = int(parts[1]), int(parts[3])
+    return (layer, 0, neuron, int(parts[5])) if parts[4] == "w" else (layer, 1, neuron, 0)
 
 
 def _flat(model: Any) -> list[float]:
@@ -416,7 +476,7 @@ def run(quick: bool = False, rounds: int | None = None, out=sys.stdout) -> dict[
     """Run everything and print the report; returns the figures."""
     X, Y, weights = workload()
     have_micrograd = micrograd_available()
-    classes: list[type] = [Floats, Chainrule]
+    classes: list[type] = [Floats, Chainrule, ChainruleJit, ChainruleJitBatch]
     if have_micrograd:
         check_micrograd_extensions()
         classes += [Micrograd, MicrogradNoGC]

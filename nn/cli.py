@@ -72,6 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--out", type=Path, default=Path("runs/train"),
                        help="folder for model.json and history.json (default: runs/train)")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    train.add_argument("--jit", action="store_true",
+                       help="compile one sample's loss with autograd.jit (same result, faster)")
 
     graph = commands.add_parser(
         "graph",
@@ -125,7 +127,8 @@ def train(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     history = fit(model, X_train, y_train, loss="cross_entropy", optimizer=optimizer,
                   epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-                  validation=(X_test, y_test), progress=not args.no_progress, on_epoch=report)
+                  validation=(X_test, y_test), progress=not args.no_progress, on_epoch=report,
+                  jit=args.jit)
     seconds = time.perf_counter() - started
 
     test_accuracy = history.val_accuracy[-1]

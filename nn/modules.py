@@ -7,6 +7,7 @@ derivative (x_i for w_i, w_i for x_i, 1 for b).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -80,6 +81,51 @@ class Module:
                     yield full, item
                 elif isinstance(item, Module):
                     yield from item.named_parameters(prefix=full + ".")
+
+    def _parameter_slots(self) -> Iterator[tuple[Any, Any]]:
+        """(container, key) of every parameter, in ``named_parameters()`` order."""
+        for name, attribute in vars(self).items():
+            if name.startswith("_"):
+                continue
+            if isinstance(attribute, (list, tuple)):
+                for index, item in enumerate(attribute):
+                    if isinstance(item, Value):
+                        yield attribute, index
+                    elif isinstance(item, Module):
+                        yield from item._parameter_slots()
+            elif isinstance(attribute, Value):
+                yield self, name
+            elif isinstance(attribute, Module):
+                yield from attribute._parameter_slots()
+
+    @contextlib.contextmanager
+    def substitute(self, values: Sequence[Value]) -> Iterator[Module]:
+        """Within the block the module computes with ``values`` in place of its
+        parameters (in ``parameters()`` order); afterwards its own are back.
+
+        This makes the model a function of its parameters, as ``autograd.jit``
+        and ``grad`` need: ``with model.substitute(theta): out = model(x)``.
+        """
+        slots = list(self._parameter_slots())
+        if len(values) != len(slots):
+            raise ValueError(f"substitute: {self!r} has {len(slots)} parameters, got "
+                             f"{len(values)} values")
+        saved = []
+        for (container, key), value in zip(slots, values):
+            if isinstance(container, list):
+                saved.append(container[key])
+                container[key] = value
+            else:
+                saved.append(getattr(container, key))
+                setattr(container, key, value)
+        try:
+            yield self
+        finally:
+            for (container, key), value in zip(slots, saved):
+                if isinstance(container, list):
+                    container[key] = value
+                else:
+                    setattr(container, key, value)
 
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
         """(dotted path, module) for this module ("" for itself) and every module

@@ -49,6 +49,14 @@ def test_train_flags(tmp_path, flags, capsys):
     assert "epoch   2/2" in capsys.readouterr().out
 
 
+def test_train_with_jit_gives_the_same_model(tmp_path):
+    for run, extra in (("eager", []), ("jit", ["--jit"])):
+        main(["train", "--epochs", "3", "--no-progress", "--out", str(tmp_path / run), *extra])
+    eager = json.loads((tmp_path / "eager" / "model.json").read_text())["parameters"]
+    compiled = json.loads((tmp_path / "jit" / "model.json").read_text())["parameters"]
+    assert max(abs(eager[k] - compiled[k]) for k in eager) < 1e-12
+
+
 @pytest.mark.parametrize("flags", [["--lr", "-1"], ["--epochs", "0"], ["--dataset", "mnist"],
                                    ["--activation", "gelu"]])
 def test_bad_flags_exit_with_status_2(flags, capsys):

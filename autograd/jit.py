@@ -1,0 +1,458 @@
+"""``jit``: trace a scalar function once and compile it to straight-line Python.
+
+``jit(f)`` behaves like ``value_and_grad(f)``. On the first call (and on the first
+call with new list lengths) it calls ``f`` with placeholder Values, and writes the
+graph out as Python source: one statement per node for the forward pass, then the
+chain rule backwards, one statement per edge (``d_x += d_out * local``). The
+source is built only from the op table's code templates
+(:attr:`autograd.ops.Op.code`), generated names and numeric constants -- never from
+user-supplied text -- and compiled once; later calls run it directly.
+
+The rule for data-dependent structure
+-------------------------------------
+The compiled code replays the operations ``f`` performed while it was traced.
+Everything an *operation* decides from its inputs -- relu's and abs's sign,
+sigmoid's branch, the domain checks of log, sqrt, pow and division -- is
+recomputed on every call: it is data, not structure. What a trace cannot see is
+Python control flow in ``f`` that depends on values. The only way ``f`` can
+branch on a value is to read ``.data`` of a Value, so jit watches for that while
+tracing and refuses (:class:`JitError`, naming the line) when code outside chainrule
+reads ``.data`` of a Value. It also refuses a function that uses Values it was
+not given as arguments (a model's parameters captured from outside): their
+numbers would be frozen into the code. Pass them in as a list instead.
+
+``jf.batch(*args, batched=(1,))`` runs the same generated code on numpy arrays:
+the batched arguments are 2-d arrays (one row per sample); the result is the
+per-sample values and the gradients, summed over samples for the other arguments.
+"""
+
+from __future__ import annotations
+
+import inspect
+import keyword
+import math
+import re
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import engine
+from .engine import _CONSTANT, Value, topological_order
+from .ops import _EXP_MAX, CODE_HELPERS
+
+__all__ = ["JitError", "JitFunction", "jit"]
+
+_LIBRARY_DIRS = tuple(
+    str(Path(__file__).resolve().parent.parent / package) for package in ("autograd", "nn")
+)
+
+
+class JitError(RuntimeError):
+    """``f`` cannot be compiled faithfully; the message says why and what to do."""
+
+
+def jit(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> JitFunction:
+    """Compile ``f`` to straight-line Python; ``jit(f)(*args)`` returns ``(value, grads)``
+    like ``value_and_grad(f, argnums)(*args)``.
+
+    Each argument is a float or a flat list of floats (the gradient of a list is a
+    list of the same length). The compiled source is ``jf.source``. See the module
+    documentation for what can and cannot be traced.
+    """
+    return JitFunction(f, argnums)
+
+
+class JitFunction:
+    """A traced and compiled ``f``. Call it like ``value_and_grad(f, argnums)``."""
+
+    def __init__(self, f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> None:
+        if not callable(f):
+            raise TypeError(f"jit: f must be callable, got {type(f).__name__}")
+        self.f = f
+        self.argnums = argnums
+        self._single = isinstance(argnums, int)
+        self._argnums = (argnums,) if self._single else tuple(argnums)
+        self._compiled: dict[tuple, tuple[Callable[..., Any], str]] = {}
+        self._batched: dict[tuple, Callable[..., Any]] = {}
+        self._last: tuple | None = None
+        self._names = _argument_names(f)
+
+    # -- calling -------------------------------------------------------------
+
+    def __call__(self, *args: Any) -> tuple[float, Any]:
+        shape = tuple(len(a) if isinstance(a, (list, tuple, np.ndarray)) else None
+                      for a in args)
+        entry = self._compiled.get(shape)
+        if entry is None:
+            entry = self._compile(args, shape)
+        self._last = shape
+        value, grads, check = entry[0](*args)
+        if not math.isfinite(check):
+            raise OverflowError(
+                "jit: the result or a gradient is not a finite number (an overflow or a "
+                "division by zero in the computation); call the function eagerly to find "
+                "the operation"
+            )
+        return (value, grads[0]) if self._single else (value, grads)
+
+    def batch(self, *args: Any, batched: Sequence[int] = (1,)) -> tuple[np.ndarray, Any]:
+        """Run the compiled code on numpy arrays over many samples at once.
+
+        The arguments at the positions in ``batched`` are arrays with one row per
+        sample (shape (n, len) for a list argument, (n,) for a float); the others are
+        as for a single call. Returns the per-sample values (shape (n,)) and the
+        gradients: summed over the samples for unbatched arguments, per sample for
+        batched ones.
+        """
+        batched = tuple(batched)
+        sample = [np.asarray(a, dtype=float)[0] if i in batched else a
+                  for i, a in enumerate(args)]
+        shape = tuple(len(a) if isinstance(a, (list, tuple, np.ndarray)) else None
+                      for a in sample)
+        key = (shape, batched)
+        run = self._batched.get(key)
+        if run is None:
+            if shape not in self._compiled:
+                self._compile(sample, shape)
+            source = self._compiled[shape][1]
+            run = _build(source, _NUMPY_HELPERS, "compiled_batch")
+            self._batched[key] = run
+        columns = []
+        n = None
+        for i, a in enumerate(args):
+            if i in batched:
+                array = np.asarray(a, dtype=float)
+                n = len(array)
+                columns.append(list(array.T) if array.ndim == 2 else array)
+            else:
+                columns.append(a)
+        with np.errstate(all="ignore"):
+            value, grads, _ = run(*columns)
+        value = np.broadcast_to(np.asarray(value, dtype=float), (n,)).copy()
+        out = []
+        for i, g in zip(self._argnums, grads):
+            if i in batched:
+                out.append(np.column_stack([np.broadcast_to(gj, (n,)) for gj in g])
+                           if isinstance(g, list) else np.broadcast_to(g, (n,)).copy())
+            else:
+                out.append([float(np.sum(gj)) for gj in g] if isinstance(g, list)
+                           else float(np.sum(g)))
+        if not (np.isfinite(value).all() and all(np.isfinite(np.asarray(g)).all()
+                                                 for g in out)):
+            raise OverflowError("jit batch: a value or gradient is not finite; "
+                                "call the function eagerly on the offending sample")
+        return value, (out[0] if self._single else tuple(out))
+
+    @property
+    def source(self) -> str:
+        """The generated Python source of the most recent trace."""
+        if self._last is None:
+            raise JitError("jit: nothing compiled yet; call the function once first")
+        return self._compiled[self._last][1]
+
+    # -- tracing -------------------------------------------------------------
+
+    def _compile(self, args: Sequence[Any], shape: tuple) -> tuple[Callable[..., Any], str]:
+        for i in self._argnums:
+            if not 0 <= i < len(args):
+                raise JitError(f"jit: argnums {self.argnums!r} out of range for "
+                               f"{len(args)} arguments")
+        names = [self._names[i] if i < len(self._names) else f"arg{i}"
+                 for i in range(len(args))]
+        placeholders: list[Any] = []
+        for name, a, n in zip(names, args, shape):
+            if n is None:
+                placeholders.append(Value(_number(a, name), name))
+            else:
+                placeholders.append([Value(_number(v, f"{name}[{j}]"), f"{name}[{j}]")
+                                     for j, v in enumerate(a)])
+        start = engine._next_number()
+        out, reads = _trace(self.f, placeholders)
+        if reads:
+            where = "; ".join(sorted(reads))
+            raise JitError(
+                f"jit: f reads .data of a traced Value ({where}), so its control flow may "
+                "depend on the input values, which a trace cannot capture. Express the "
+                "choice with an operation (relu, abs, step, ...), or call "
+                "value_and_grad(f) eagerly"
+            )
+        if not isinstance(out, Value):
+            raise JitError(f"jit: f must return a Value, got {type(out).__name__}")
+        source = _generate(out, names, placeholders, self._argnums, start)
+        compiled = _build(source, CODE_HELPERS, "compiled")
+        entry = (compiled, source)
+        self._compiled[shape] = entry
+        return entry
+
+
+def _number(x: Any, name: str) -> float:
+    try:
+        value = float(x)
+    except (TypeError, ValueError):
+        raise TypeError(f"jit: argument {name} must be a float or a flat list of floats, "
+                        f"got {type(x).__name__}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"jit: argument {name} = {value!r} is not finite")
+    return value
+
+
+def _argument_names(f: Callable[..., Any]) -> list[str]:
+    try:
+        parameters = inspect.signature(f).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    return [p.name for p in parameters
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+
+# -- watching .data while tracing ----------------------------------------------
+
+_DATA = Value.__dict__["data"]  # the slot's own descriptor
+
+
+class _WatchedData:
+    """Stands in for ``Value.data`` while tracing: records reads from code outside
+    chainrule (where a user's ``if x.data > 0`` would be)."""
+
+    def __init__(self, reads: set[str]) -> None:
+        self.reads = reads
+
+    def __get__(self, node: Any, owner: Any = None) -> Any:
+        if node is None:
+            return self
+        frame = sys._getframe(1)
+        filename = frame.f_code.co_filename
+        if not filename.startswith(_LIBRARY_DIRS):
+            self.reads.add(f"{Path(filename).name}, line {frame.f_lineno}")
+        return _DATA.__get__(node, owner)
+
+    def __set__(self, node: Any, value: float) -> None:
+        _DATA.__set__(node, value)
+
+
+def _trace(f: Callable[..., Any], placeholders: list[Any]) -> tuple[Any, set[str]]:
+    reads: set[str] = set()
+    Value.data = _WatchedData(reads)  # type: ignore[assignment]
+    try:
+        with engine.enable_grad():
+            out = f(*placeholders)
+    finally:
+        Value.data = _DATA  # type: ignore[assignment]
+    return out, reads
+
+
+# -- code generation ---------------------------------------------------------------
+
+_IDENTIFIER = re.compile(r"[^0-9A-Za-z]+")
+
+
+def _safe_name(text: str, taken: set[str]) -> str:
+    """An identifier made of letters, digits and underscores only, not yet taken."""
+    name = _IDENTIFIER.sub("_", text).strip("_") or "v"
+    if name[0].isdigit() or keyword.iskeyword(name) or name in CODE_HELPERS:
+        name = f"v_{name}"
+    candidate, k = name, 1
+    while candidate in taken:
+        k += 1
+        candidate = f"{name}_{k}"
+    taken.add(candidate)
+    return candidate
+
+
+def _literal(x: float) -> str:
+    text = repr(float(x))
+    return f"({text})" if text.startswith("-") else text
+
+
+def _generate(out: Value, names: list[str], placeholders: list[Any],
+              argnums: tuple[int, ...], start: int) -> str:
+    order = topological_order(out)
+    taken: set[str] = set()
+    arg_names = [_safe_name(f"a_{name}", taken) for name in names]
+    variable: dict[Value, str] = {}
+    unpack = []
+    for arg_name, name, ph in zip(arg_names, names, placeholders):
+        if isinstance(ph, list):
+            elements = [_safe_name(f"{name}_{j}", taken) for j in range(len(ph))]
+            variable.update(zip(ph, elements))
+            if elements:
+                comma = "," if len(elements) == 1 else ""
+                unpack.append(f"    {', '.join(elements)}{comma} = {arg_name}")
+        else:
+            variable[ph] = _safe_name(name, taken)
+            unpack.append(f"    {variable[ph]} = {arg_name}")
+    for node in order:
+        if node._parents or node in variable:
+            continue
+        if node._op is not _CONSTANT and node._number < start:
+            raise JitError(
+                f"jit: f uses a Value that is not one of its arguments ({node!r}); its "
+                "number would be frozen into the compiled code. Pass such Values (a model's "
+                "parameters, for example) to f as an argument, as a list of floats"
+            )
+    # interior nodes: labels where they are usable names, else v<k>
+    count = 0
+    for node in order:
+        if node._parents:
+            if node.label:
+                variable[node] = _safe_name(node.label, taken)
+            else:
+                variable[node] = _safe_name(f"v{count}", taken)
+                count += 1
+
+    def ref(node: Value) -> str:
+        return variable[node] if node in variable else _literal(node.data)
+
+    forward, local_code = [], {}
+    for node in order:
+        if not node._parents:
+            continue
+        inputs = [ref(p) for p in node._parents]
+        code = node._op.code
+        if callable(code):
+            fwd, locals_ = code(inputs, variable[node])
+        else:
+            template, local_templates = code
+            fwd = template.format(*inputs, out=variable[node])
+            locals_ = [t.format(*inputs, out=variable[node]) for t in local_templates]
+        forward.append(f"    {variable[node]} = {fwd}  # {node._op.name}")
+        local_code[node] = locals_
+
+    grad_name: dict[Value, str] = {}
+    backward = [f"    d_{variable[out]} = 1.0"] if out._parents else []
+    if out._parents:
+        grad_name[out] = f"d_{variable[out]}"
+    for node in reversed(order):
+        if not node._parents or node not in grad_name:
+            continue  # a leaf, or no gradient reaches it (every path had a 0 factor)
+        g = grad_name[node]
+        for parent, local in zip(node._parents, local_code[node]):
+            if parent not in variable or local == "0.0":
+                continue  # a constant (or a leaf made inside f: a number in the code)
+            if local == "1.0":
+                term = g
+            elif local == "-1.0":
+                term = f"-{g}"
+            else:
+                term = f"{g} * {local}" if _simple(local) else f"{g} * ({local})"
+            if parent in grad_name:
+                backward.append(f"    {grad_name[parent]} += {term}")
+            else:
+                grad_name[parent] = f"d_{variable[parent]}"
+                backward.append(f"    {grad_name[parent]} = {term}")
+
+    def grad_of(node: Value) -> str:
+        if node is out and not out._parents:
+            return "1.0"
+        return grad_name.get(node, "0.0")
+
+    results = []
+    for i in argnums:
+        ph = placeholders[i]
+        results.append(f"[{', '.join(grad_of(v) for v in ph)}]" if isinstance(ph, list)
+                       else grad_of(ph))
+    value = ref(out)
+    gradients = f"({', '.join(results)}{',' if len(results) == 1 else ''})"
+    check_terms = [value] + [r for r in results if not r.startswith("[")]
+    check_terms += [f"sum({r})" for r in results if r.startswith("[")]
+    lines = [
+        f"def compiled({', '.join(arg_names)}):",
+        "    # generated by autograd.jit from the op table: do not edit",
+        *unpack,
+        "    # forward: one statement per node",
+        *forward,
+        "    # backward: the chain rule, d_x += d_out * (d out / d x) for every edge",
+        *backward,
+        f"    return {value}, {gradients}, {' + '.join(check_terms)}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+_SIMPLE = re.compile(r"[A-Za-z_]\w*(\([\w, ]*\))?|[\d.e+-]+|\(-[\d.e+-]+\)")
+
+
+def _simple(expr: str) -> bool:
+    """True for a name, a number or a call of names: no parentheses needed after '*'."""
+    return _SIMPLE.fullmatch(expr) is not None
+
+
+def _build(source: str, helpers: dict[str, Callable[..., Any]], name: str) -> Callable:
+    namespace: dict[str, Any] = {"__builtins__": {"sum": sum}, **helpers}
+    code = compile(source, f"<autograd.jit {name}>", "exec")
+    exec(code, namespace)  # the source holds only op-table templates, names and numbers
+    return namespace["compiled"]
+
+
+# -- the numpy versions of the helpers, with the same domain checks ----------------
+
+
+def _np_check(bad: Any, message: str, error: type[Exception] = ValueError) -> None:
+    if np.any(bad):
+        raise error(message)
+
+
+def _np_div(a: Any, b: Any) -> Any:
+    _np_check(np.asarray(b) == 0.0, "div: division by zero in a batch", ZeroDivisionError)
+    return a / b
+
+
+def _np_pow(x: Any, y: Any) -> Any:
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    _np_check((x < 0.0) & (y != np.round(y)), "pow: negative base with fractional exponent")
+    _np_check((x == 0.0) & (y < 0.0), "pow: 0 to a negative power", ZeroDivisionError)
+    return np.power(x, y)
+
+
+def _np_powv(x: Any, y: Any) -> Any:
+    _np_check(np.asarray(x) <= 0.0, "pow: base must be > 0 when the exponent is a Value")
+    return _np_pow(x, y)
+
+
+def _np_exp(x: Any) -> Any:
+    _np_check(np.asarray(x) > _EXP_MAX, "exp: overflow in a batch", OverflowError)
+    return np.exp(x)
+
+
+def _np_log(x: Any) -> Any:
+    _np_check(np.asarray(x) <= 0.0, "log: argument must be > 0 in every sample")
+    return np.log(x)
+
+
+def _np_sqrt(x: Any) -> Any:
+    _np_check(np.asarray(x) < 0.0, "sqrt: argument must be >= 0 in every sample")
+    return np.sqrt(x)
+
+
+def _np_sigmoid(x: Any) -> Any:
+    z = np.exp(-np.abs(x))
+    return np.where(np.asarray(x) >= 0.0, 1.0 / (1.0 + z), z / (1.0 + z))
+
+
+def _np_logsumexp(*xs: Any) -> Any:
+    m = xs[0]
+    for x in xs[1:]:
+        m = np.maximum(m, x)
+    return m + np.log(sum(np.exp(x - m) for x in xs))
+
+
+_NUMPY_HELPERS: dict[str, Callable[..., Any]] = {
+    "div": _np_div,
+    "pow": _np_pow,
+    "powv": _np_powv,
+    "exp": _np_exp,
+    "log": _np_log,
+    "sqrt": _np_sqrt,
+    "tanh": np.tanh,
+    "sigmoid": _np_sigmoid,
+    "relu": lambda x: np.maximum(x, 0.0),
+    "step": lambda x: np.where(np.asarray(x) > 0.0, 1.0, 0.0),
+    "sign": np.sign,
+    "abs": np.abs,
+    "sin": np.sin,
+    "cos": np.cos,
+    "logsumexp": _np_logsumexp,
+}
+assert set(_NUMPY_HELPERS) == set(CODE_HELPERS)

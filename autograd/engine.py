@@ -43,6 +43,7 @@ _LEAF = Op("", "", None, None, 0)  # type: ignore[arg-type]
 _CONSTANT = Op("", "const", None, None, 0)  # type: ignore[arg-type]
 
 _ADD, _SUB, _MUL, _DIV, _NEG = OPS["add"], OPS["sub"], OPS["mul"], OPS["div"], OPS["neg"]
+_DOT = OPS["dot"]
 _UNARY_OPS = {name: op for name, op in OPS.items() if op.arity == 1}
 _POW, _RPOW, _POWV = OPS["pow"], OPS["rpow"], OPS["powv"]
 
@@ -197,6 +198,25 @@ def _record(op: Op, parents: tuple[Value, ...]) -> Value:
     return node
 
 
+def _record_unary(op: Op, parent: Value) -> Value:
+    """:func:`_record` for one operand, without building an argument list."""
+    data = op.forward(parent.data)
+    if data - data != 0.0:
+        return _record(op, (parent,))  # let the general path raise its error
+    node = _new_value(Value)
+    node._number = _next_number()
+    node.data = data
+    node.grad = 0.0
+    node.label = ""
+    if _grad_mode.enabled:
+        node._op = op
+        node._parents = (parent,)
+    else:
+        node._op = _LEAF
+        node._parents = ()
+    return node
+
+
 # ---------------------------------------------------------------------------
 # The node.
 
@@ -335,43 +355,43 @@ class Value:
 
     def exp(self) -> Value:
         """e**x; raises OverflowError for x > 709.78."""
-        return _record(_UNARY_OPS["exp"], (self,))
+        return _record_unary(_UNARY_OPS["exp"], self)
 
     def log(self) -> Value:
         """Natural logarithm; raises ValueError for x <= 0."""
-        return _record(_UNARY_OPS["log"], (self,))
+        return _record_unary(_UNARY_OPS["log"], self)
 
     def sqrt(self) -> Value:
         """Square root; raises ValueError for x < 0."""
-        return _record(_UNARY_OPS["sqrt"], (self,))
+        return _record_unary(_UNARY_OPS["sqrt"], self)
 
     def tanh(self) -> Value:
         """Hyperbolic tangent; d/dx = 1 - tanh(x)**2."""
-        return _record(_UNARY_OPS["tanh"], (self,))
+        return _record_unary(_UNARY_OPS["tanh"], self)
 
     def sigmoid(self) -> Value:
         """Logistic function 1 / (1 + e**-x); d/dx = s(x) (1 - s(x))."""
-        return _record(_UNARY_OPS["sigmoid"], (self,))
+        return _record_unary(_UNARY_OPS["sigmoid"], self)
 
     def relu(self) -> Value:
         """max(0, x); d/dx = 1 for x > 0, else 0."""
-        return _record(_UNARY_OPS["relu"], (self,))
+        return _record_unary(_UNARY_OPS["relu"], self)
 
     def step(self) -> Value:
         """Heaviside step 1[x > 0]; its derivative is 0 (it passes no gradient)."""
-        return _record(_UNARY_OPS["step"], (self,))
+        return _record_unary(_UNARY_OPS["step"], self)
 
     def abs(self) -> Value:
         """|x|; d/dx = sign(x), 0 at 0."""
-        return _record(_UNARY_OPS["abs"], (self,))
+        return _record_unary(_UNARY_OPS["abs"], self)
 
     def sin(self) -> Value:
         """Sine; d/dx = cos(x)."""
-        return _record(_UNARY_OPS["sin"], (self,))
+        return _record_unary(_UNARY_OPS["sin"], self)
 
     def cos(self) -> Value:
         """Cosine; d/dx = -sin(x)."""
-        return _record(_UNARY_OPS["cos"], (self,))
+        return _record_unary(_UNARY_OPS["cos"], self)
 
     # -- graph utilities ----------------------------------------------------
 
@@ -414,6 +434,14 @@ class Value:
         for node in interior:
             parents = node._parents
             g = node.grad
+            if node._op is _DOT:  # d/dw_i = x_i, d/dx_i = w_i, d/db = 1 (ops.py), unrolled
+                n = len(parents) >> 1
+                for w, x in zip(parents[:n], parents[n : 2 * n]):
+                    w.grad += g * x.data
+                    x.grad += g * w.data
+                if len(parents) & 1:
+                    parents[-1].grad += g
+                continue
             try:
                 local = node._op.local_grads(*[p.data for p in parents], node.data)
             except (ZeroDivisionError, OverflowError, ValueError) as error:

@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from autograd import GraphTooLargeError, GraphvizNotFoundError, draw_dot, explain
 from autograd.expr import FUNCTIONS, ExpressionError, parse_expression

@@ -28,3 +28,12 @@ def test_ci_runs_the_readme_test_command_verbatim():
 def test_quickstart_main_job_is_chainrule_train():
     main_job = quickstart_commands()[0]
     assert main_job.startswith("pip install -e . && ") and main_job.endswith("chainrule train")
+
+
+def test_readme_pictures_and_links_exist():
+    readme = (ROOT / "README.md").read_text()
+    targets = re.findall(r"\]\(((?:docs|notebooks)/[^)]+)\)", readme)
+    assert any(t.endswith(".png") for t in targets)
+    assert sum(t.endswith(".ipynb") for t in targets) == 4
+    for target in targets:
+        assert (ROOT / target).exists(), target

@@ -74,13 +74,7 @@ class Chainrule:
     name = "chainrule (eager)"
 
     def __init__(self, weights: Weights) -> None:
-        W1, b1, W2, b2 = weights
-        self.model = MLP(4, [HIDDEN, 3], seed=SEED)
-        for layer, (W, b) in zip(self.model.layers, ((W1, b1), (W2, b2))):
-            for neuron, row, bias in zip(layer.neurons, W, b):
-                for w, v in zip(neuron.w, row):
-                    w.data = v
-                neuron.b.data = bias
+        self.model = _load(MLP(4, [HIDDEN, 3], seed=SEED), weights)
         self.params = self.model.parameters()
         self.optimizer = SGD(self.params, lr=LR)
 
@@ -158,6 +152,17 @@ def _report_key(name: str) -> tuple[int, int, int, int]:
     return (layer, 0, neuron, int(parts[5])) if parts[4] == "w" else (layer, 1, neuron, 0)
 
 
+def _load(model: Any, weights: Weights) -> Any:
+    """Set a chainrule or micrograd MLP (same layout: layers, neurons, w, b) to weights."""
+    W1, b1, W2, b2 = weights
+    for layer, (W, b) in zip(model.layers, ((W1, b1), (W2, b2))):
+        for neuron, row, bias in zip(layer.neurons, W, b):
+            for w, v in zip(neuron.w, row):
+                w.data = v
+            neuron.b.data = bias
+    return model
+
+
 def _flat(model: Any) -> list[float]:
     """W1 row by row, b1, W2 row by row, b2: the order every implementation reports."""
     grads: list[float] = []
@@ -223,13 +228,7 @@ class Micrograd:
     def __init__(self, weights: Weights) -> None:
         from micrograd.nn import MLP as MMLP
 
-        W1, b1, W2, b2 = weights
-        self.model = MMLP(4, [HIDDEN, 3])
-        for layer, (W, b) in zip(self.model.layers, ((W1, b1), (W2, b2))):
-            for neuron, row, bias in zip(layer.neurons, W, b):
-                for w, v in zip(neuron.w, row):
-                    w.data = v
-                neuron.b.data = bias
+        self.model = _load(MMLP(4, [HIDDEN, 3]), weights)
         self.params = self.model.parameters()
 
     def loss(self, x: list[float], y: int) -> Any:

@@ -66,37 +66,27 @@ class Module:
     can be checked against the model they are loaded into.
     """
 
-    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Value]]:
-        """(dotted name, parameter) pairs, in a stable order."""
-        for name, attribute in vars(self).items():
-            if name.startswith("_"):
-                continue
-            if isinstance(attribute, (list, tuple)):
-                items: Any = enumerate(attribute)
-            else:
-                items = [(None, attribute)]
-            for index, item in items:
-                full = f"{prefix}{name}" if index is None else f"{prefix}{name}.{index}"
-                if isinstance(item, Value):
-                    yield full, item
-                elif isinstance(item, Module):
-                    yield from item.named_parameters(prefix=full + ".")
-
-    def _parameter_slots(self) -> Iterator[tuple[Any, Any]]:
-        """(container, key) of every parameter, in ``named_parameters()`` order."""
+    def _walk(self, prefix: str = "") -> Iterator[tuple[str, Any, Any, Value]]:
+        """(dotted name, container, key, parameter) for every parameter, in definition
+        order; ``container[key]`` (a list) or ``getattr(container, key)`` holds it."""
         for name, attribute in vars(self).items():
             if name.startswith("_"):
                 continue
             if isinstance(attribute, (list, tuple)):
                 for index, item in enumerate(attribute):
                     if isinstance(item, Value):
-                        yield attribute, index
+                        yield f"{prefix}{name}.{index}", attribute, index, item
                     elif isinstance(item, Module):
-                        yield from item._parameter_slots()
+                        yield from item._walk(f"{prefix}{name}.{index}.")
             elif isinstance(attribute, Value):
-                yield self, name
+                yield f"{prefix}{name}", self, name, attribute
             elif isinstance(attribute, Module):
-                yield from attribute._parameter_slots()
+                yield from attribute._walk(f"{prefix}{name}.")
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Value]]:
+        """(dotted name, parameter) pairs, in a stable order."""
+        for name, _, _, parameter in self._walk(prefix):
+            yield name, parameter
 
     @contextlib.contextmanager
     def substitute(self, values: Sequence[Value]) -> Iterator[Module]:
@@ -106,7 +96,7 @@ class Module:
         This makes the model a function of its parameters, as ``autograd.jit``
         and ``grad`` need: ``with model.substitute(theta): out = model(x)``.
         """
-        slots = list(self._parameter_slots())
+        slots = [(container, key) for _, container, key, _ in self._walk()]
         if len(values) != len(slots):
             raise ValueError(f"substitute: {self!r} has {len(slots)} parameters, got "
                              f"{len(values)} values")

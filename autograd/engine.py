@@ -177,7 +177,12 @@ def apply(op: Op, *operands: Any) -> Value:
 
 
 def _record(op: Op, parents: tuple[Value, ...]) -> Value:
-    data = op.forward(*[p.data for p in parents])
+    return _node(op, parents, op.forward(*[p.data for p in parents]))
+
+
+def _node(op: Op, parents: tuple[Value, ...], data: float) -> Value:
+    """The node for ``data = op(parents)``: refuses inf and nan, records the graph
+    unless inside no_grad."""
     if data - data != 0.0:  # inf or nan: refuse instead of propagating it silently
         operands = ", ".join(repr(p.data) for p in parents)
         raise OverflowError(

@@ -8,12 +8,13 @@ built from ``logsumexp`` so that no exponential ever overflows.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import mul as _mul
 from typing import Any
 
-from .engine import Value, _record, as_value
+from .engine import Value, _node, _record, as_value
 from .ops import OPS
 
-__all__ = ["dot", "log_softmax", "logsumexp", "softmax"]
+__all__ = ["dot", "dots", "log_softmax", "logsumexp", "softmax"]
 
 _DOT = OPS["dot"]
 _VALUE_TYPES = {Value, type(as_value(0.0))}  # Values and constants
@@ -41,6 +42,32 @@ def dot(w: Sequence[Any], x: Sequence[Any], bias: Any = None) -> Value:
     if not _VALUE_TYPES.issuperset(map(type, parents)):  # some numbers: convert them
         parents = tuple(as_value(p, "dot") for p in parents)
     return _record(_DOT, parents)
+
+
+def dots(
+    weights: Sequence[Sequence[Any]], x: Sequence[Any], biases: Sequence[Any] | None = None
+) -> list[Value]:
+    """``[dot(w, x, b) for w, b in zip(weights, biases)]``: a layer's pre-activations.
+
+    The same nodes as separate ``dot`` calls, but the inputs' numbers are read
+    once for all the weight vectors.
+    """
+    x = tuple(x) if _VALUE_TYPES.issuperset(map(type, x)) else _values(x, "dot")
+    xdata = [v.data for v in x]
+    if biases is None:
+        biases = [None] * len(weights)
+    out = []
+    for w, b in zip(weights, biases):
+        if len(w) != len(x):
+            raise ValueError(f"dot: w has {len(w)} entries but x has {len(x)}; they must match")
+        w = tuple(w) if _VALUE_TYPES.issuperset(map(type, w)) else _values(w, "dot")
+        total = sum(map(_mul, [v.data for v in w], xdata))
+        if b is None:
+            out.append(_node(_DOT, (*w, *x), total))
+        else:
+            b = as_value(b, "dot")
+            out.append(_node(_DOT, (*w, *x, b), total + b.data))
+    return out
 
 
 def logsumexp(values: Sequence[Any]) -> Value:

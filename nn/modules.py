@@ -19,6 +19,7 @@ import numpy as np
 
 from autograd import Value, dot
 from autograd.files import write_json
+from autograd.functions import dots
 
 __all__ = ["ACTIVATIONS", "MLP", "Layer", "Module", "Neuron"]
 
@@ -284,7 +285,13 @@ class Layer(Module):
         return self._forward(_as_inputs(x, self.nin, self))
 
     def _forward(self, x: list[Value]) -> list[Value]:
-        return [neuron._forward(x) for neuron in self.neurons]
+        neurons = self.neurons
+        sums = dots([n.w for n in neurons], x, [n.b for n in neurons])
+        activation = neurons[0].activation
+        if activation == "linear":
+            return sums
+        act = ACTIVATIONS[activation]
+        return [act(s) for s in sums]
 
     def config(self) -> dict[str, Any]:
         return {"type": "Layer", "nin": self.nin, "nout": self.nout, "activation": self.activation}

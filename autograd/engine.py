@@ -6,8 +6,9 @@ tuple in operand order; nothing else. There are no closures, so a node never
 refers to itself through a cycle and a graph is freed by reference counting
 the moment it is dropped.
 
-Backpropagation walks the nodes in reverse topological order and applies the
-chain rule at every node::
+Backpropagation visits the interior nodes in reverse creation order (every
+node is created after its operands, so that is a reverse topological order)
+and applies the chain rule at every node::
 
     grad(parent_i) += grad(node) * d(node)/d(parent_i)
 

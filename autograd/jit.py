@@ -20,6 +20,8 @@ tracing and refuses (:class:`JitError`, naming the line) when code outside chain
 reads ``.data`` of a Value. It also refuses a function that uses Values it was
 not given as arguments (a model's parameters captured from outside): their
 numbers would be frozen into the code. Pass them in as a list instead.
+(Tracing swaps ``Value.data`` for a watching descriptor while ``f`` runs, so trace in
+one thread at a time.)
 
 ``jf.batch(*args, batched=(1,))`` runs the same generated code on numpy arrays:
 the batched arguments are 2-d arrays (one row per sample); the result is the
@@ -45,9 +47,11 @@ from .ops import _EXP_MAX, CODE_HELPERS
 
 __all__ = ["JitError", "JitFunction", "jit"]
 
-_LIBRARY_DIRS = tuple(
-    str(Path(__file__).resolve().parent.parent / package) for package in ("autograd", "nn")
-)
+# Code whose .data reads are not control flow of f: the engine itself, and nn's modules
+# and losses (which read .data only to validate a domain and raise).
+_ROOT = Path(__file__).resolve().parent.parent
+_LIBRARY_FILES = (str(_ROOT / "autograd"), str(_ROOT / "nn" / "modules.py"),
+                  str(_ROOT / "nn" / "losses.py"))
 
 
 class JitError(RuntimeError):
@@ -225,7 +229,7 @@ class _WatchedData:
             return self
         frame = sys._getframe(1)
         filename = frame.f_code.co_filename
-        if not filename.startswith(_LIBRARY_DIRS):
+        if not filename.startswith(_LIBRARY_FILES):
             self.reads.add(f"{Path(filename).name}, line {frame.f_lineno}")
         return _DATA.__get__(node, owner)
 

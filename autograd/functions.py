@@ -8,6 +8,7 @@ built from ``logsumexp`` so that no exponential ever overflows.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import attrgetter
 from operator import mul as _mul
 from typing import Any
 
@@ -17,6 +18,7 @@ from .ops import OPS
 __all__ = ["dot", "dots", "log_softmax", "logsumexp", "softmax"]
 
 _DOT = OPS["dot"]
+_data = attrgetter("data")
 _VALUE_TYPES = {Value, type(as_value(0.0))}  # Values and constants
 
 
@@ -60,12 +62,18 @@ def dots(
     for w, b in zip(weights, biases):
         if len(w) != len(x):
             raise ValueError(f"dot: w has {len(w)} entries but x has {len(x)}; they must match")
-        w = tuple(w) if _VALUE_TYPES.issuperset(map(type, w)) else _values(w, "dot")
-        total = sum(map(_mul, [v.data for v in w], xdata))
+        try:  # the common case: w holds Values, whose data are floats
+            total = sum(map(_mul, map(_data, w), xdata))
+            if type(total) is not float:
+                raise TypeError
+        except (AttributeError, TypeError):  # numbers among the weights: make them constants
+            w = _values(w, "dot")
+            total = sum(map(_mul, map(_data, w), xdata))
         if b is None:
             out.append(_node(_DOT, (*w, *x), total))
         else:
-            b = as_value(b, "dot")
+            if type(b) not in _VALUE_TYPES:
+                b = as_value(b, "dot")
             out.append(_node(_DOT, (*w, *x, b), total + b.data))
     return out
 

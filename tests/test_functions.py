@@ -79,3 +79,23 @@ def test_dot_is_one_node_with_the_right_local_derivatives():
                      order=2)
     with pytest.raises(ValueError, match="2 entries but x has 3"):
         dot(w, [1.0, 2.0, 3.0])
+
+
+def test_dots_is_several_dot_nodes_sharing_the_inputs():
+    import numpy as np
+
+    from autograd.functions import dots
+
+    x = [Value(0.5), Value(-1.0), 2.0]
+    weights = [[Value(0.1), 0.2, Value(0.3)], [np.float64(-1.0), Value(2.0), 3]]
+    biases = [Value(0.25), 1]
+    layer = dots(weights, x, biases)
+    assert [v.op for v in layer] == ["dot", "dot"]
+    assert [v.data for v in layer] == [dot(w, x, b).data for w, b in zip(weights, biases)]
+    sum(layer).backward()
+    assert x[0].grad == pytest.approx(0.1 - 1.0)
+    assert weights[0][0].grad == 0.5 and biases[0].grad == 1.0
+    with pytest.raises(ValueError, match="w has 2 entries but x has 3"):
+        dots([[1.0, 2.0]], x)
+    with pytest.raises(TypeError, match="got str"):
+        dots([["a", 1.0, 2.0]], x)

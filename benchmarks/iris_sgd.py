@@ -411,18 +411,17 @@ def time_epochs(factories: Sequence[Callable[[], Any]], X, Y, rounds: int) -> li
 
 
 def forward_backward_split(impl: Any, X, Y, repeats: int) -> tuple[float, float]:
-    """Mean seconds per sample of building the loss, and of backward()."""
-    forward = backward = 0.0
+    """Median seconds per sample of building the loss, and of backward()."""
+    forward, backward = [], []
     for _ in range(repeats):
         for x, y in zip(X, Y):
             started = time.perf_counter()
             loss = impl.forward(x, y)
             middle = time.perf_counter()
             loss.backward()
-            backward += time.perf_counter() - middle
-            forward += middle - started
-    n = repeats * len(X)
-    return forward / n, backward / n
+            backward.append(time.perf_counter() - middle)
+            forward.append(middle - started)
+    return statistics.median(forward), statistics.median(backward)
 
 
 def bytes_per_node(make_leaf: Callable[[float], Any], n: int) -> float:
@@ -507,7 +506,8 @@ def run(quick: bool = False, rounds: int | None = None, out=sys.stdout) -> dict[
 
     results: dict[str, Any] = {"per_sample_us": per_sample, "agreement": worst}
     split_impls = [Chainrule] + ([Micrograd] if have_micrograd else [])
-    print("\none sample, forward (build the loss) vs backward():", file=out)
+    print("\none sample, forward (build the loss) vs backward(), median over samples:",
+          file=out)
     for cls in split_impls:
         f, b = forward_backward_split(cls(weights), epoch_X, epoch_Y, 1 if quick else 3)
         results[f"forward_backward_us {cls.name}"] = (f * 1e6, b * 1e6)

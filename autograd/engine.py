@@ -449,6 +449,10 @@ class Value:
                     parents[-1].grad += g
                 continue
             try:
+                if len(parents) == 1:  # unary ops: no argument list to build
+                    parent = parents[0]
+                    parent.grad += g * node._op.local_grads(parent.data, node.data)[0]
+                    continue
                 local = node._op.local_grads(*[p.data for p in parents], node.data)
             except (ZeroDivisionError, OverflowError, ValueError) as error:
                 raise _backward_error(node, error) from None

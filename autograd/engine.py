@@ -425,13 +425,11 @@ class Value:
         # its operands, so decreasing number is a reverse topological order.
         interior = [self]
         seen = {self}
-        stack = [self]
-        while stack:
-            for parent in stack.pop()._parents:
+        for node in interior:  # the list grows as the walk finds nodes (breadth first)
+            for parent in node._parents:
                 if parent._parents and parent not in seen:
                     seen.add(parent)
                     parent.grad = 0.0
-                    stack.append(parent)
                     interior.append(parent)
         interior.sort(key=_creation_number, reverse=True)
         # Pass 2: the chain rule. Each node's grad is complete when its turn comes;

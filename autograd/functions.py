@@ -23,6 +23,8 @@ _VALUE_TYPES = {Value, type(as_value(0.0))}  # Values and constants
 
 
 def _values(xs: Sequence[Any], where: str) -> tuple[Value, ...]:
+    if xs and _VALUE_TYPES.issuperset(map(type, xs)):
+        return tuple(xs)
     values = tuple(as_value(x, where) for x in xs)
     if not values:
         raise ValueError(f"{where}: needs at least one value, got an empty sequence")

@@ -27,6 +27,8 @@ __all__ = [
 
 
 def _class_index(target: Any, n_classes: int, where: str) -> int:
+    if type(target) is int and 0 <= target < n_classes:  # the common case, quickly
+        return target
     if isinstance(target, bool) or not isinstance(target, numbers.Integral):
         raise ValueError(f"{where}: target must be an integer class index, got {target!r}")
     if not 0 <= target < n_classes:

@@ -206,21 +206,7 @@ def _node(op: Op, parents: tuple[Value, ...], data: float) -> Value:
 
 def _record_unary(op: Op, parent: Value) -> Value:
     """:func:`_record` for one operand, without building an argument list."""
-    data = op.forward(parent.data)
-    if data - data != 0.0:
-        return _record(op, (parent,))  # let the general path raise its error
-    node = _new_value(Value)
-    node._number = _next_number()
-    node.data = data
-    node.grad = 0.0
-    node.label = ""
-    if _grad_mode.enabled:
-        node._op = op
-        node._parents = (parent,)
-    else:
-        node._op = _LEAF
-        node._parents = ()
-    return node
+    return _node(op, (parent,), op.forward(parent.data))
 
 
 # ---------------------------------------------------------------------------

@@ -313,6 +313,12 @@ def draw_dot(
                 "names=model to collapse an nn model to one node per neuron, or pass a larger "
                 "max_nodes (None for no limit) if you really want every node"
             )
+        if step is not None:
+            raise GraphTooLargeError(
+                f"draw_dot: step-by-step drawing needs every node, and this graph has "
+                f"{len(order)} Values (max_nodes={max_nodes}); step through a smaller "
+                "expression or pass a larger max_nodes"
+            )
         _draw_collapsed(graph, root, order, naming, max_nodes, show_data, show_grad,
                         precision, legend)
         return graph
@@ -375,7 +381,7 @@ def _draw_full(graph, root, order, naming, state, rankdir, show_data, show_grad,
         if not fields:
             fields.append(node.op or "leaf")
         style = "filled"
-        attrs = {"label": _value_label(fields, rankdir), "shape": "record",
+        attrs = {"label": _value_label(fields, "LR"), "shape": "record",
                  "fillcolor": KINDS[kind][0]}
         if state is not None and kind != "constant":
             if node not in state.final:
@@ -473,6 +479,8 @@ def _draw_legend(graph, kinds: set[str], show_local: bool, stepping: bool,
 
 def _draw_collapsed(graph, root, order, naming, max_nodes, show_data, show_grad, precision,
                     legend) -> None:
+    # Records here are always "{ ... }": fields side by side with rankdir LR, stacked
+    # with TB, so a layer of neurons stays compact either way.
     owner = naming.assign_owners(order)
     groups: dict[str, list[Value]] = {}
     for node in order:

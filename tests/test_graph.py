@@ -316,6 +316,9 @@ def test_a_large_module_graph_collapses_to_one_node_per_neuron():
     assert "g_layers.0.neurons.3" in neurons
     with pytest.raises(GraphTooLargeError, match="even collapsed"):
         draw_dot(loss, names=model, max_nodes=10)
+    with pytest.raises(GraphTooLargeError, match="step-by-step drawing needs every node"):
+        draw_dot(loss, names=model, max_nodes=50, step=1)
+    assert "layers.1.neurons.2" in draw_dot(loss, names=model, max_nodes=50, rankdir="TB").source
 
 
 @needs_dot

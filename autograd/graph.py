@@ -38,7 +38,7 @@ __all__ = [
     "local_derivatives",
 ]
 
-DEFAULT_MAX_NODES = 500
+DEFAULT_MAX_NODES = 150  # more Values than this make an unreadable picture
 
 #: fill colour and legend text of each kind of Value node
 KINDS: dict[str, tuple[str, str]] = {

@@ -298,7 +298,7 @@ def test_a_deep_chain_draws_without_recursion_error():
 
 
 def test_over_max_nodes_is_a_clear_error_not_a_hang():
-    with pytest.raises(GraphTooLargeError, match=r"more than max_nodes=500.*names=model"):
+    with pytest.raises(GraphTooLargeError, match=r"more than max_nodes=150.*names=model"):
         draw_dot(chain(1_000))
 
 

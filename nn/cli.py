@@ -192,7 +192,8 @@ def graph(args: argparse.Namespace) -> int:
     except (ArithmeticError, ValueError) as error:
         print(f"chainrule graph: cannot differentiate: {error}", file=sys.stderr)
         return 2
-    out.label = "f"
+    if out.parents:  # a bare variable keeps its own name
+        out.label = "f"
     print(f"f = {args.expression} = {out.data!r}")
     for name, value in inputs.items():
         print(f"df/d{name} = {value.grad!r}")

@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from autograd.expr import FUNCTIONS
 from nn import MLP
 from nn.cli import main
 
@@ -165,3 +166,16 @@ def test_python_dash_m_nn_graph(tmp_path):
         capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert result.returncode == 2 and "not allowed" in result.stderr
     assert not (tmp_path / "PWNED").exists()
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_graph_every_function_gives_the_finite_difference_slope(function, tmp_path, capsys):
+    x, h = 0.3, 1e-6
+    values = []
+    for point in (x + h, x - h, x):
+        assert main(["graph", f"{function}(x) * 2 + x", f"x={point!r}", "-o",
+                     str(tmp_path / "g.dot")]) == 0
+        printed = capsys.readouterr().out.splitlines()
+        values.append((float(printed[0].rsplit("= ", 1)[1]), float(printed[1].split("= ")[1])))
+    numeric = (values[0][0] - values[1][0]) / (2 * h)
+    assert values[2][1] == pytest.approx(numeric, rel=1e-6, abs=1e-6)

@@ -181,7 +181,8 @@ def test_batch_mode_equals_the_sum_of_single_calls():
                                atol=1e-12)
 
 
-@pytest.mark.parametrize("batch_size, optimizer", [(1, "sgd"), (8, "sgd"), (1, "adam")])
+@pytest.mark.parametrize("batch_size, optimizer",
+                         [(1, "sgd"), (8, "sgd"), (1, "adam"), (32, "sgd"), (150, "adam")])
 def test_fit_with_jit_matches_eager_training(batch_size, optimizer):
     X, y = load_iris()
     X, _ = standardize(X, X)

@@ -38,14 +38,8 @@ def dot(w: Sequence[Any], x: Sequence[Any], bias: Any = None) -> Value:
     neuron's pre-activation; one node instead of 2n makes backward cheap while
     every edge still carries its own local derivative.
     """
-    if len(w) != len(x):
-        raise ValueError(f"dot: w has {len(w)} entries but x has {len(x)}; they must match")
-    if not w:
-        raise ValueError("dot: needs at least one value, got an empty sequence")
-    parents = (*w, *x) if bias is None else (*w, *x, bias)
-    if not _VALUE_TYPES.issuperset(map(type, parents)):  # some numbers: convert them
-        parents = tuple(as_value(p, "dot") for p in parents)
-    return _record(_DOT, parents)
+    (node,) = dots([w], x, None if bias is None else [bias])
+    return node
 
 
 def dots(
@@ -56,7 +50,7 @@ def dots(
     The same nodes as separate ``dot`` calls, but the inputs' numbers are read
     once for all the weight vectors.
     """
-    x = tuple(x) if _VALUE_TYPES.issuperset(map(type, x)) else _values(x, "dot")
+    x = _values(x, "dot")
     xdata = [v.data for v in x]
     if biases is None:
         biases = [None] * len(weights)

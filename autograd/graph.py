@@ -120,7 +120,12 @@ def backward_steps(root: Value) -> list[Value]:
     grad(node) * local to the gradient of each of its operands.
     ``draw_dot(root, step=k)`` draws the state after step k.
     """
-    return [node for node in reversed(topological_order(root)) if node.parents]
+    return _steps(topological_order(root))
+
+
+def _steps(order: list[Value]) -> list[Value]:
+    """The interior nodes of a topological order, last first."""
+    return [node for node in reversed(order) if node._parents]
 
 
 @dataclass
@@ -134,7 +139,7 @@ class _BackwardState:
 
 def _backward_state(order: list[Value], root: Value, step: int | None) -> _BackwardState:
     """Gradients after ``step`` steps of backprop from ``root`` (all steps if None)."""
-    interior = [node for node in reversed(order) if node._parents]
+    interior = _steps(order)
     if step is None:
         step = len(interior)
     elif not (isinstance(step, int) and 0 <= step <= len(interior)):
@@ -323,8 +328,7 @@ def draw_dot(
                         precision, legend)
         return graph
     state = _backward_state(order, root, step) if step is not None else None
-    _draw_full(graph, root, order, naming, state, rankdir, show_data, show_grad, show_local,
-               precision)
+    _draw_full(graph, root, order, naming, state, show_data, show_grad, show_local, precision)
     if legend:
         kinds = {naming.kind(node, root) for node in order}
         _draw_legend(graph, kinds, show_local, stepping=state is not None)
@@ -342,12 +346,13 @@ def _step_title(state: _BackwardState, precision: int) -> str:
             f"each operand's grad += {g} × the local derivative on its edge")
 
 
-def _value_label(fields: list[str], rankdir: str) -> str:
+def _value_label(fields: list[str]) -> str:
     body = " | ".join(_record_escape(f) for f in fields)
-    return f"{{ {body} }}" if rankdir in ("LR", "RL") else body
+    # "{ ... }": fields side by side with rankdir LR, stacked with TB
+    return f"{{ {body} }}"
 
 
-def _draw_full(graph, root, order, naming, state, rankdir, show_data, show_grad, show_local,
+def _draw_full(graph, root, order, naming, state, show_data, show_grad, show_local,
                precision) -> None:
     ids = {node: f"v{i}" for i, node in enumerate(order)}
     owner = naming.assign_owners(order) if naming.module is not None else {}
@@ -381,7 +386,7 @@ def _draw_full(graph, root, order, naming, state, rankdir, show_data, show_grad,
         if not fields:
             fields.append(node.op or "leaf")
         style = "filled"
-        attrs = {"label": _value_label(fields, "LR"), "shape": "record",
+        attrs = {"label": _value_label(fields), "shape": "record",
                  "fillcolor": KINDS[kind][0]}
         if state is not None and kind != "constant":
             if node not in state.final:
@@ -479,8 +484,6 @@ def _draw_legend(graph, kinds: set[str], show_local: bool, stepping: bool,
 
 def _draw_collapsed(graph, root, order, naming, max_nodes, show_data, show_grad, precision,
                     legend) -> None:
-    # Records here are always "{ ... }": fields side by side with rankdir LR, stacked
-    # with TB, so a layer of neurons stays compact either way.
     owner = naming.assign_owners(order)
     groups: dict[str, list[Value]] = {}
     for node in order:
@@ -522,7 +525,7 @@ def _draw_collapsed(graph, root, order, naming, max_nodes, show_data, show_grad,
         if show_grad:
             fields.append(f"grad {_fmt(rep.grad, precision)}")
         kind = "output" if rep is root else "module"
-        attrs = {"label": _value_label(fields, "LR"), "shape": "record", "style": "filled",
+        attrs = {"label": _value_label(fields), "shape": "record", "style": "filled",
                  "fillcolor": KINDS[kind][0]}
         parent = ".".join(path.split(".")[:-1])
         while parent and parent not in naming.module_types:
@@ -540,7 +543,7 @@ def _draw_collapsed(graph, root, order, naming, max_nodes, show_data, show_grad,
             fields.append(f"data {_fmt(node.data, precision)}")
         if show_grad:
             fields.append(f"grad {_fmt(node.grad, precision)}")
-        graph.node(node_id[node], _value_label(fields, "LR"), shape="record", style="filled",
+        graph.node(node_id[node], _value_label(fields), shape="record", style="filled",
                    fillcolor=KINDS[kind][0])
     drawn = set()
     for node in order:

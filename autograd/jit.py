@@ -87,13 +87,18 @@ class JitFunction:
     # -- calling -------------------------------------------------------------
 
     def __call__(self, *args: Any) -> tuple[float, Any]:
-        shape = tuple(len(a) if isinstance(a, (list, tuple, np.ndarray)) else None
-                      for a in args)
+        shape = _shape(args)
         entry = self._compiled.get(shape)
         if entry is None:
             entry = self._compile(args, shape)
         self._last = shape
-        value, grads, check = entry[0](*args)
+        try:
+            value, grads, check = entry[0](*args)
+        except TypeError:
+            raise TypeError(
+                "jit: each argument must be a float or a flat list of floats, as when f was "
+                f"traced; got {', '.join(type(a).__name__ for a in args)}"
+            ) from None
         if not math.isfinite(check):
             raise OverflowError(
                 "jit: the result or a gradient is not a finite number (an overflow or a "
@@ -112,10 +117,18 @@ class JitFunction:
         batched ones.
         """
         batched = tuple(batched)
+        rows = {len(np.asarray(args[i])) for i in batched if 0 <= i < len(args)}
+        if len(rows) != 1 or len(batched) != sum(0 <= i < len(args) for i in batched):
+            raise ValueError(
+                f"jit batch: batched={batched!r} must name at least one of the "
+                f"{len(args)} arguments, all with the same number of rows (got {sorted(rows)})"
+            )
+        (n,) = rows
+        if n == 0:
+            raise ValueError("jit batch: the batched arguments have no rows")
         sample = [np.asarray(a, dtype=float)[0] if i in batched else a
                   for i, a in enumerate(args)]
-        shape = tuple(len(a) if isinstance(a, (list, tuple, np.ndarray)) else None
-                      for a in sample)
+        shape = _shape(sample)
         key = (shape, batched)
         run = self._batched.get(key)
         if run is None:
@@ -125,11 +138,9 @@ class JitFunction:
             run = _build(source, _NUMPY_HELPERS, "compiled_batch")
             self._batched[key] = run
         columns = []
-        n = None
         for i, a in enumerate(args):
             if i in batched:
                 array = np.asarray(a, dtype=float)
-                n = len(array)
                 columns.append(list(array.T) if array.ndim == 2 else array)
             else:
                 columns.append(a)
@@ -190,6 +201,11 @@ class JitFunction:
         entry = (compiled, source)
         self._compiled[shape] = entry
         return entry
+
+
+def _shape(args: Sequence[Any]) -> tuple[int | None, ...]:
+    """What a trace depends on: each list argument's length (None for a float)."""
+    return tuple(len(a) if isinstance(a, (list, tuple, np.ndarray)) else None for a in args)
 
 
 def _number(x: Any, name: str) -> float:
@@ -256,7 +272,7 @@ _IDENTIFIER = re.compile(r"[^0-9A-Za-z]+")
 def _safe_name(text: str, taken: set[str]) -> str:
     """An identifier made of letters, digits and underscores only, not yet taken."""
     name = _IDENTIFIER.sub("_", text).strip("_") or "v"
-    if name[0].isdigit() or keyword.iskeyword(name) or name in CODE_HELPERS:
+    if name[0].isdigit() or keyword.iskeyword(name) or name in _RESERVED:
         name = f"v_{name}"
     candidate, k = name, 1
     while candidate in taken:
@@ -264,6 +280,9 @@ def _safe_name(text: str, taken: set[str]) -> str:
         candidate = f"{name}_{k}"
     taken.add(candidate)
     return candidate
+
+
+_RESERVED = {*CODE_HELPERS, "sum"}  # names the generated code calls
 
 
 def _literal(x: float) -> str:
@@ -326,9 +345,10 @@ def _generate(out: Value, names: list[str], placeholders: list[Any],
         local_code[node] = locals_
 
     grad_name: dict[Value, str] = {}
-    backward = [f"    d_{variable[out]} = 1.0"] if out._parents else []
+    backward = []
     if out._parents:
-        grad_name[out] = f"d_{variable[out]}"
+        grad_name[out] = _safe_name(f"d_{variable[out]}", taken)
+        backward.append(f"    {grad_name[out]} = 1.0")
     for node in reversed(order):
         if not node._parents or node not in grad_name:
             continue  # a leaf, or no gradient reaches it (every path had a 0 factor)
@@ -345,7 +365,7 @@ def _generate(out: Value, names: list[str], placeholders: list[Any],
             if parent in grad_name:
                 backward.append(f"    {grad_name[parent]} += {term}")
             else:
-                grad_name[parent] = f"d_{variable[parent]}"
+                grad_name[parent] = _safe_name(f"d_{variable[parent]}", taken)
                 backward.append(f"    {grad_name[parent]} = {term}")
 
     def grad_of(node: Value) -> str:

@@ -151,13 +151,18 @@ def random_graphs(draw):
     return pool[-1]
 
 
+def backward_from_zero(root):
+    """Fresh gradients: the random graphs may share leaves between examples' nodes."""
+    for node in topological_order(root):
+        node.grad = 0.0
+    root.backward()
+
+
 @needs_dot
 @settings(max_examples=25, deadline=None)
 @given(random_graphs())
 def test_labels_in_the_picture_satisfy_the_chain_rule(root):
-    for node in topological_order(root):
-        node.grad = 0.0
-    root.backward()
+    backward_from_zero(root)
     values, _, edges, _ = parse_svg(draw_dot(root, precision=17, legend=False))
     constants = {k for k, v in values.items() if v["texts"][0] == "const"}
     grad = {k: field(v["texts"], "grad ") for k, v in values.items() if k not in constants}
@@ -228,9 +233,7 @@ def test_explain_sums_paths_through_shared_subexpressions():
 @settings(max_examples=25, deadline=None)
 @given(random_graphs())
 def test_explain_total_equals_grad(root):
-    for node in topological_order(root):
-        node.grad = 0.0
-    root.backward()
+    backward_from_zero(root)
     for leaf in [n for n in topological_order(root) if n.is_leaf and not n.is_constant]:
         derivation = explain(root, leaf)
         assert derivation.total == pytest.approx(leaf.grad, rel=1e-12, abs=1e-15)

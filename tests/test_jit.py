@@ -208,3 +208,27 @@ def test_fit_with_jit_and_mse():
                                [p.data for p in models[0].parameters()], atol=1e-12)
     with pytest.raises(ValueError, match="jit=True supports"):
         fit(models[0], X, y.astype(int), loss="hinge", progress=False, jit=True)
+
+
+def test_generated_names_never_collide_with_labels():
+    def f(x):
+        y = x * 2.0
+        y.label = "d_x"  # what x's gradient would be called
+        z = y * x
+        z.label = "sum"  # what the finiteness check calls
+        return z.tanh()
+
+    value, slope = jit(f)(0.3)
+    expected_value, expected_slope = value_and_grad(f)(0.3)
+    assert value == expected_value and slope == pytest.approx(expected_slope, rel=1e-15)
+
+
+def test_bad_arguments_after_tracing_are_clear_errors():
+    compiled = jit(lambda x, ys: x * ys[0], argnums=(0, 1))
+    compiled(1.0, [2.0])
+    with pytest.raises(TypeError, match="must be a float or a flat list of floats"):
+        compiled("a", [2.0])
+    with pytest.raises(ValueError, match="must name at least one of the 2 arguments"):
+        compiled.batch(1.0, [2.0], batched=())
+    with pytest.raises(ValueError, match="same number of rows"):
+        compiled.batch([1.0, 2.0], [[2.0], [3.0], [4.0]], batched=(0, 1))

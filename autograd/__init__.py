@@ -7,6 +7,8 @@ softmax family), ``gradcheck`` (finite-difference checking) and ``graph``
 (draw_dot, explain: the chain-rule graph).
 """
 
+__chainrule__ = True  # tells chainrule's nn that this autograd is chainrule's (not HIPS')
+
 from .engine import Value, enable_grad, is_grad_enabled, no_grad, topological_order
 from .functional import grad, value_and_grad
 from .functions import dot, log_softmax, logsumexp, softmax

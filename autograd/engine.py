@@ -22,6 +22,7 @@ import itertools
 import math
 import numbers
 import operator
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -124,6 +125,39 @@ class enable_grad(_GradModeSwitch):
 
 
 # ---------------------------------------------------------------------------
+# Reads of a Value's number while jit traces (per thread).
+
+
+class _TraceState(threading.local):
+    #: while this thread traces with ``jit``: a function(frame, what) told of every read
+    #: of a traced Value's number (``.data``, ``float()``, comparisons, ...), else None
+    watch: Callable[[Any, str], None] | None = None
+
+
+_trace_state = _TraceState()
+
+
+def _report_read(what: str) -> None:
+    """Tell a tracing ``jit`` (in this thread) that the caller of the calling method reads
+    a traced Value's number: a trace cannot follow a branch on a number. Call it only
+    directly from the method the user called (it names the line two frames up)."""
+    watch = _trace_state.watch
+    if watch is not None:
+        watch(sys._getframe(2), what)
+
+
+def _comparable(other: Any) -> Any:
+    """The number to compare a Value's data with, or NotImplemented."""
+    if isinstance(other, Value):
+        return other.data
+    if type(other) in (float, int, bool):
+        return other
+    if _is_real_number(other):  # a numpy scalar or 0-d array
+        return float(other)
+    return NotImplemented
+
+
+# ---------------------------------------------------------------------------
 # Conversion of operands.
 
 
@@ -185,11 +219,7 @@ def _node(op: Op, parents: tuple[Value, ...], data: float) -> Value:
     """The node for ``data = op(parents)``: refuses inf and nan, records the graph
     unless inside no_grad."""
     if data - data != 0.0:  # inf or nan: refuse instead of propagating it silently
-        operands = ", ".join(repr(p.data) for p in parents)
-        raise OverflowError(
-            f"{op.name}: result {data!r} of {op.name}({operands}) is not a finite float; "
-            "rescale the operands"
-        )
+        raise _non_finite_error(op, parents, data)
     node = _new_value(Value)
     node._number = _next_number()
     node.data = data
@@ -202,6 +232,22 @@ def _node(op: Op, parents: tuple[Value, ...], data: float) -> Value:
         node._op = _LEAF
         node._parents = ()
     return node
+
+
+def _non_finite_error(op: Op, parents: tuple[Value, ...], data: float) -> Exception:
+    operands = ", ".join(repr(p.data) for p in parents)
+    for position, parent in enumerate(parents, 1):
+        if parent.data - parent.data != 0.0:  # the operand itself is inf or nan
+            return ValueError(
+                f"{op.name}: operand {position} of {op.name}({operands}) is {parent.data!r}; "
+                "a Value's data must be a finite number. It was set directly (for example "
+                "p.data -= lr * p.grad after a step that diverged): lower the learning rate, "
+                "or find the assignment that stored it"
+            )
+    return OverflowError(
+        f"{op.name}: result {data!r} of {op.name}({operands}) is not a finite float (it "
+        "overflows); rescale the operands so the result fits in a float"
+    )
 
 
 def _record_unary(op: Op, parent: Value) -> Value:
@@ -276,6 +322,84 @@ class Value:
         extra = f", op={self.op!r}" if self._parents else ""
         extra += f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{extra})"
+
+    # -- the number, PyTorch's habits -------------------------------------------
+    # Each of these reads .data and returns a plain Python number or bool: none is
+    # differentiable and none records a node (PyTorch's ``.item()`` and comparisons
+    # behave the same way). Under ``jit`` tracing they are refused like ``.data``.
+
+    def item(self) -> float:
+        """The number, as a Python float (``v.item() == v.data``); not differentiable."""
+        _report_read("item()")
+        return self.data
+
+    def __float__(self) -> float:
+        """``float(v)``: the number; not differentiable."""
+        _report_read("float()")
+        return self.data
+
+    def __int__(self) -> int:
+        """``int(v)``: the number truncated toward zero, like ``int(float)``."""
+        _report_read("int()")
+        return int(self.data)
+
+    def __bool__(self) -> bool:
+        """``bool(v)`` and ``if v:``: ``v.data != 0``, as for a float."""
+        _report_read("bool()")
+        return self.data != 0.0
+
+    def __round__(self, ndigits: int | None = None) -> float | int:
+        """``round(v, n)``: ``round(v.data, n)``, a plain number."""
+        _report_read("round()")
+        return round(self.data, ndigits)
+
+    def __format__(self, spec: str) -> str:
+        """``f"{v:.4f}"`` formats the number; ``f"{v}"`` (no spec) is ``repr(v)``."""
+        _report_read("format()")
+        return format(self.data, spec) if spec else repr(self)
+
+    # Comparisons read .data on both sides and return a plain bool, so ``if v > 0:``,
+    # ``max(values)`` and ``sorted(values)`` work. ``==`` compares numbers too (never
+    # identity); hashing stays by identity, so Values still work as dict keys and in
+    # sets. To ask whether two names refer to the same node, use ``is``.
+
+    def __eq__(self, other: object) -> bool:
+        """``a == b``: ``a.data == b.data`` (a bool, not a node; not differentiable)."""
+        _report_read("==")
+        number = _comparable(other)
+        return NotImplemented if number is NotImplemented else self.data == number
+
+    def __ne__(self, other: object) -> bool:
+        """``a != b``: ``a.data != b.data``."""
+        _report_read("!=")
+        number = _comparable(other)
+        return NotImplemented if number is NotImplemented else self.data != number
+
+    def __lt__(self, other: Any) -> bool:
+        """``a < b``: ``a.data < b.data``."""
+        _report_read("<")
+        number = _comparable(other)
+        return NotImplemented if number is NotImplemented else self.data < number
+
+    def __le__(self, other: Any) -> bool:
+        """``a <= b``: ``a.data <= b.data``."""
+        _report_read("<=")
+        number = _comparable(other)
+        return NotImplemented if number is NotImplemented else self.data <= number
+
+    def __gt__(self, other: Any) -> bool:
+        """``a > b``: ``a.data > b.data``."""
+        _report_read(">")
+        number = _comparable(other)
+        return NotImplemented if number is NotImplemented else self.data > number
+
+    def __ge__(self, other: Any) -> bool:
+        """``a >= b``: ``a.data >= b.data``."""
+        _report_read(">=")
+        number = _comparable(other)
+        return NotImplemented if number is NotImplemented else self.data >= number
+
+    __hash__ = object.__hash__  # by identity: a node is a node, whatever its number
 
     # -- arithmetic ---------------------------------------------------------
 

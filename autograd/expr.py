@@ -106,11 +106,11 @@ class _Builder:
     def _operands(self, node: ast.AST) -> list[ast.AST]:
         if isinstance(node, ast.BinOp):
             if type(node.op) not in _BINARY:
-                raise _refuse(node, f"the operator {type(node.op).__name__}")
+                raise _refuse(node, _operator_name(node.op))
             return [node.left, node.right]
         if isinstance(node, ast.UnaryOp):
             if type(node.op) not in _UNARY:
-                raise _refuse(node, f"the operator {type(node.op).__name__}")
+                raise _refuse(node, _operator_name(node.op))
             return [node.operand]
         if isinstance(node, ast.Call):
             if isinstance(node.func, ast.Attribute):
@@ -163,6 +163,24 @@ def _describe(node: ast.AST) -> str:
         ast.NamedExpr: "assignment", ast.JoinedStr: "strings",
     }
     return kinds.get(type(node), type(node).__name__)
+
+
+_OPERATOR_NAMES = {
+    ast.BitXor: "the operator ^ (in Python, ^ is bitwise xor: write a power as x**2)",
+    ast.Mod: "the operator %",
+    ast.FloorDiv: "the operator // (write / for division)",
+    ast.MatMult: "the operator @",
+    ast.BitAnd: "the operator &",
+    ast.BitOr: "the operator |",
+    ast.LShift: "the operator <<",
+    ast.RShift: "the operator >>",
+    ast.Invert: "the operator ~",
+    ast.Not: "the operator not",
+}
+
+
+def _operator_name(op: ast.AST) -> str:
+    return _OPERATOR_NAMES.get(type(op), f"the operator {type(op).__name__}")
 
 
 def _refuse(node: ast.AST, what: str) -> ExpressionError:

@@ -23,7 +23,15 @@ from typing import Any
 
 import numpy as np
 
-from .engine import Value, _record, _to_float, backpropagate, enable_grad, topological_order
+from .engine import (
+    Value,
+    _constant,
+    _record,
+    _to_float,
+    backpropagate,
+    enable_grad,
+    topological_order,
+)
 from .ops import OPS
 
 __all__ = ["grad", "value_and_grad"]
@@ -87,6 +95,11 @@ def value_and_grad(
     of numbers; its gradient has the same shape. With an int ``argnums`` the
     gradient is returned alone, with a tuple a tuple of gradients.
 
+    The other arguments are held fixed. A float among them reaches ``f`` as a
+    constant Value (so ``grad(lambda x, y: x * y + y.sin(), argnums=0)(2.0, 0.5)``
+    works); anything else -- an int class index, a string, a flag, a list, a
+    Value -- reaches ``f`` unchanged.
+
     At the top level the results are floats. Inside another ``grad`` (or when
     an argument is a Value) they are Values that record their own graph, so
     ``grad(grad(f))`` is the second derivative. ``f`` is always evaluated with
@@ -109,6 +122,10 @@ def value_and_grad(
                 )
         keep_values = _nesting.depth > 0 or any(_contains_value(args[i]) for i in positions)
         call_args = list(args)
+        differentiated = {i % len(args) for i in positions}
+        for i, arg in enumerate(args):  # floats held fixed reach f as constants
+            if i not in differentiated and isinstance(arg, (float, np.floating)):
+                call_args[i] = _constant(arg, f"grad: argument {i}")
         variables: list[list[Value]] = []
         for i in positions:
             call_args[i], group = _variables(args[i], i)

@@ -651,7 +651,7 @@ def explain(
         for slot, (parent, d) in enumerate(zip(node._parents, locals_), 1):
             if parent in reaches:
                 # an operand used twice (a + a, x * x) gives two edges: name the slot
-                repeated = node._parents.count(parent) > 1
+                repeated = sum(p is parent for p in node._parents) > 1
                 children.setdefault(parent, []).append((node, d, f"[{slot}]" if repeated else ""))
                 count[node] = count.get(node, 0) + count[parent]
         if node in count:

@@ -20,8 +20,10 @@ tracing and refuses (:class:`JitError`, naming the line) when code outside chain
 reads ``.data`` of a Value. It also refuses a function that uses Values it was
 not given as arguments (a model's parameters captured from outside): their
 numbers would be frozen into the code. Pass them in as a list instead.
-(Tracing swaps ``Value.data`` for a watching descriptor while ``f`` runs, so trace in
-one thread at a time.)
+The same holds for the number habits that read ``.data`` -- ``float(v)``,
+``v.item()``, comparisons such as ``v > 0``, ``bool(v)``, ``round`` and formatting.
+(While some thread traces, ``Value.data`` is a watching descriptor; only reads in the
+tracing thread are checked, so other threads' eager code is unaffected.)
 
 ``jf.batch(*args, batched=(1,))`` runs the same generated code on numpy arrays:
 the batched arguments are 2-d arrays (one row per sample); the result is the
@@ -35,6 +37,7 @@ import keyword
 import math
 import re
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -58,27 +61,46 @@ class JitError(RuntimeError):
     """``f`` cannot be compiled faithfully; the message says why and what to do."""
 
 
-def jit(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> JitFunction:
+def jit(
+    f: Callable[..., Any],
+    argnums: int | Sequence[int] = 0,
+    static_argnums: int | Sequence[int] = (),
+) -> JitFunction:
     """Compile ``f`` to straight-line Python; ``jit(f)(*args)`` returns ``(value, grads)``
     like ``value_and_grad(f, argnums)(*args)``.
 
-    Each argument is a float or a flat list of floats (the gradient of a list is a
-    list of the same length). The compiled source is ``jf.source``. See the module
-    documentation for what can and cannot be traced.
+    Data arguments are floats or flat lists of floats (the gradient of a list is a list
+    of the same length); the differentiated ones (``argnums``) always are. Every other
+    argument -- an int class index, a string, a flag, None -- is *static*, as with
+    JAX's ``static_argnums``: ``f`` sees it as it is while tracing, and it is part of
+    the cache key, so a new value is traced and compiled again. ``static_argnums``
+    declares more (a float that decides structure, say). The compiled source is
+    ``jf.source``. See the module documentation for what can and cannot be traced.
     """
-    return JitFunction(f, argnums)
+    return JitFunction(f, argnums, static_argnums)
 
 
 class JitFunction:
     """A traced and compiled ``f``. Call it like ``value_and_grad(f, argnums)``."""
 
-    def __init__(self, f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> None:
+    def __init__(
+        self,
+        f: Callable[..., Any],
+        argnums: int | Sequence[int] = 0,
+        static_argnums: int | Sequence[int] = (),
+    ) -> None:
         if not callable(f):
             raise TypeError(f"jit: f must be callable, got {type(f).__name__}")
         self.f = f
         self.argnums = argnums
         self._single = isinstance(argnums, int)
         self._argnums = (argnums,) if self._single else tuple(argnums)
+        self._static = ({static_argnums} if isinstance(static_argnums, int)
+                        else set(static_argnums))
+        both = self._static & set(self._argnums)
+        if both:
+            raise JitError(f"jit: argument {min(both)} is in both argnums and static_argnums; "
+                           "a static argument cannot be differentiated")
         self._compiled: dict[tuple, tuple[Callable[..., Any], str]] = {}
         self._batched: dict[tuple, Callable[..., Any]] = {}
         self._last: tuple | None = None
@@ -87,7 +109,7 @@ class JitFunction:
     # -- calling -------------------------------------------------------------
 
     def __call__(self, *args: Any) -> tuple[float, Any]:
-        shape = _shape(args)
+        shape = self._signature(args)
         entry = self._compiled.get(shape)
         if entry is None:
             entry = self._compile(args, shape)
@@ -96,8 +118,8 @@ class JitFunction:
             value, grads, check = entry[0](*args)
         except TypeError:
             raise TypeError(
-                "jit: each argument must be a float or a flat list of floats, as when f was "
-                f"traced; got {', '.join(type(a).__name__ for a in args)}"
+                "jit: each data argument must be a float or a flat list of floats, as when f "
+                f"was traced; got {', '.join(type(a).__name__ for a in args)}"
             ) from None
         if not math.isfinite(check):
             raise OverflowError(
@@ -128,7 +150,7 @@ class JitFunction:
             raise ValueError("jit batch: the batched arguments have no rows")
         sample = [np.asarray(a, dtype=float)[0] if i in batched else a
                   for i, a in enumerate(args)]
-        shape = _shape(sample)
+        shape = self._signature(sample)
         key = (shape, batched)
         run = self._batched.get(key)
         if run is None:
@@ -170,6 +192,32 @@ class JitFunction:
 
     # -- tracing -------------------------------------------------------------
 
+    def _is_static(self, i: int, arg: Any) -> bool:
+        if i in self._static:
+            return True
+        if i in self._argnums:
+            return False
+        return not isinstance(arg, (float, np.floating, list, tuple, np.ndarray))
+
+    def _signature(self, args: Sequence[Any]) -> tuple:
+        """What a trace depends on: each list argument's length (None for a float) and
+        the value of each static argument."""
+        signature: list[Any] = []
+        for i, a in enumerate(args):
+            if self._is_static(i, a):
+                try:
+                    hash(a)
+                except TypeError:
+                    raise JitError(
+                        f"jit: argument {i} ({type(a).__name__}) is static (not float data), "
+                        "so it is part of the cache key and must be hashable; pass floats or "
+                        "a flat list of floats as data, or a hashable value (a tuple, say)"
+                    ) from None
+                signature.append(("static", type(a), a))
+            else:
+                signature.append(len(a) if isinstance(a, (list, tuple, np.ndarray)) else None)
+        return tuple(signature)
+
     def _compile(self, args: Sequence[Any], shape: tuple) -> tuple[Callable[..., Any], str]:
         for i in self._argnums:
             if not 0 <= i < len(args):
@@ -179,7 +227,9 @@ class JitFunction:
                  for i in range(len(args))]
         placeholders: list[Any] = []
         for name, a, n in zip(names, args, shape):
-            if n is None:
+            if isinstance(n, tuple):  # static: f sees the value itself
+                placeholders.append(a)
+            elif n is None:
                 placeholders.append(Value(_number(a, name), name))
             else:
                 placeholders.append([Value(_number(v, f"{name}[{j}]"), f"{name}[{j}]")
@@ -189,8 +239,8 @@ class JitFunction:
         if reads:
             where = "; ".join(sorted(reads))
             raise JitError(
-                f"jit: f reads .data of a traced Value ({where}), so its control flow may "
-                "depend on the input values, which a trace cannot capture. Express the "
+                f"jit: f reads the number of a traced Value ({where}), so its control flow "
+                "may depend on the input values, which a trace cannot capture. Express the "
                 "choice with an operation (relu, abs, step, ...), or call "
                 "value_and_grad(f) eagerly"
             )
@@ -201,11 +251,6 @@ class JitFunction:
         entry = (compiled, source)
         self._compiled[shape] = entry
         return entry
-
-
-def _shape(args: Sequence[Any]) -> tuple[int | None, ...]:
-    """What a trace depends on: each list argument's length (None for a float)."""
-    return tuple(len(a) if isinstance(a, (list, tuple, np.ndarray)) else None for a in args)
 
 
 def _number(x: Any, name: str) -> float:
@@ -234,33 +279,53 @@ _DATA = Value.__dict__["data"]  # the slot's own descriptor
 
 
 class _WatchedData:
-    """Stands in for ``Value.data`` while tracing: records reads from code outside
-    chainrule (where a user's ``if x.data > 0`` would be)."""
-
-    def __init__(self, reads: set[str]) -> None:
-        self.reads = reads
+    """Stands in for ``Value.data`` while any thread traces. Reads in a tracing thread
+    are reported to its watcher (which keeps those from code outside chainrule, where a
+    user's ``if x.data > 0`` would be); other threads read the slot as usual."""
 
     def __get__(self, node: Any, owner: Any = None) -> Any:
         if node is None:
             return self
-        frame = sys._getframe(1)
-        filename = frame.f_code.co_filename
-        if not filename.startswith(_LIBRARY_FILES):
-            self.reads.add(f"{Path(filename).name}, line {frame.f_lineno}")
+        watch = engine._trace_state.watch
+        if watch is not None:
+            watch(sys._getframe(1), ".data")
         return _DATA.__get__(node, owner)
 
     def __set__(self, node: Any, value: float) -> None:
         _DATA.__set__(node, value)
 
 
+_WATCHED_DATA = _WatchedData()
+_tracing_threads = 0  # how many threads are tracing now; the watcher is installed while > 0
+_tracing_lock = threading.Lock()
+
+
 def _trace(f: Callable[..., Any], placeholders: list[Any]) -> tuple[Any, set[str]]:
+    """Call ``f`` on the placeholders; return its result and the places where code outside
+    chainrule read the number of a Value (``.data``, ``float()``, a comparison, ...)."""
+    global _tracing_threads
     reads: set[str] = set()
-    Value.data = _WatchedData(reads)  # type: ignore[assignment]
+
+    def watch(frame: Any, what: str) -> None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith(_LIBRARY_FILES):
+            reads.add(f"{Path(filename).name}, line {frame.f_lineno}: {what}")
+
+    with _tracing_lock:
+        if _tracing_threads == 0:
+            Value.data = _WATCHED_DATA  # type: ignore[assignment]
+        _tracing_threads += 1
+    previous = engine._trace_state.watch
+    engine._trace_state.watch = watch
     try:
         with engine.enable_grad():
             out = f(*placeholders)
     finally:
-        Value.data = _DATA  # type: ignore[assignment]
+        engine._trace_state.watch = previous
+        with _tracing_lock:
+            _tracing_threads -= 1
+            if _tracing_threads == 0:
+                Value.data = _DATA  # type: ignore[assignment]
     return out, reads
 
 
@@ -298,7 +363,9 @@ def _generate(out: Value, names: list[str], placeholders: list[Any],
     variable: dict[Value, str] = {}
     unpack = []
     for arg_name, name, ph in zip(arg_names, names, placeholders):
-        if isinstance(ph, list):
+        if not isinstance(ph, (list, Value)):
+            unpack.append(f"    # {arg_name}: static, its value is part of this trace")
+        elif isinstance(ph, list):
             elements = [_safe_name(f"{name}_{j}", taken) for j in range(len(ph))]
             variable.update(zip(ph, elements))
             if elements:
@@ -390,6 +457,8 @@ def _generate(out: Value, names: list[str], placeholders: list[Any],
         *forward,
         "    # backward: the chain rule, d_x += d_out * (d out / d x) for every edge",
         *backward,
+        "    # returned: the value, the gradients, and their sum, which is inf or nan if",
+        "    # any of them is: the caller checks all of them with one isfinite()",
         f"    return {value}, {gradients}, {' + '.join(check_terms)}",
     ]
     return "\n".join(lines) + "\n"
@@ -430,6 +499,10 @@ def _np_pow(x: Any, y: Any) -> Any:
     return np.power(x, y)
 
 
+def _np_dpow(x: Any, c: Any) -> Any:
+    return 0.0 * np.asarray(x, dtype=float) if c == 0.0 else c * _np_pow(x, c - 1.0)
+
+
 def _np_powv(x: Any, y: Any) -> Any:
     _np_check(np.asarray(x) <= 0.0, "pow: base must be > 0 when the exponent is a Value")
     return _np_pow(x, y)
@@ -465,6 +538,7 @@ def _np_logsumexp(*xs: Any) -> Any:
 _NUMPY_HELPERS: dict[str, Callable[..., Any]] = {
     "div": _np_div,
     "pow": _np_pow,
+    "dpow": _np_dpow,
     "powv": _np_powv,
     "exp": _np_exp,
     "log": _np_log,

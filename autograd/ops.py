@@ -109,10 +109,17 @@ def _exp_forward(x: float) -> float:
 
 
 def _log_forward(x: float) -> float:
-    if x <= 0.0:
+    if x < 0.0:
         raise ValueError(
-            f"log: argument must be > 0, got {_fmt(x)}; "
-            "shift or clamp the input first (e.g. log(x + 1e-12))"
+            f"log: argument must be > 0, got {_fmt(x)}; the logarithm of a negative number "
+            "is not real: check the sign of the input (abs() first, or keep it positive "
+            "by construction, e.g. exp() or sigmoid())"
+        )
+    if x == 0.0:
+        raise ValueError(
+            "log: argument must be > 0, got 0.0; log(0) is -infinity: keep the input away "
+            "from 0 (log(x + 1e-12) for an input that can reach 0, or log_softmax instead "
+            "of log(softmax))"
         )
     return math.log(x)
 
@@ -154,6 +161,20 @@ def _pow_variable_exponent_forward(x: float, y: float) -> float:
             f"got base {_fmt(x)}; use a plain number as exponent, or make the base positive"
         )
     return _pow_forward(x, y)
+
+
+def _pow_local(x, c, out):
+    """d/dx x**c = c x**(c-1), and exactly 0 when c == 0 (x**0 is the constant 1), at
+    x = 0 too -- as PyTorch, so every derivative of x**n at 0 is exact (x**2 -> 2 x**1
+    -> 2 x**0 -> 0). The exponent is a constant: its own derivative is never used."""
+    if _data(c) == 0.0:
+        return (0.0, 0.0)
+    return (c * x ** (c - 1.0), 0.0)
+
+
+def _pow_derivative_code(x: float, c: float) -> float:
+    """The jit's d/dx x**c, the same rule as :func:`_pow_local` on floats."""
+    return 0.0 if c == 0.0 else c * _pow_forward(x, c - 1.0)
 
 
 def _tanh_forward(x: float) -> float:
@@ -224,6 +245,7 @@ def _sign(x: float) -> float:
 CODE_HELPERS: dict[str, Callable[..., float]] = {
     "div": _div_forward,
     "pow": _pow_forward,
+    "dpow": _pow_derivative_code,
     "powv": _pow_variable_exponent_forward,
     "exp": _exp_forward,
     "log": _log_forward,
@@ -260,9 +282,9 @@ OPS: dict[str, Op] = {
            ("div({0}, {1})", ("1.0 / {1}", "-{out} / {1}"))),
         # d(-a)/da = -1
         Op("neg", "-", float.__neg__, lambda a, out: (-1.0,), 1, ("-{0}", ("-1.0",))),
-        # x ** c, c a constant: d/dx = c x^(c-1); the constant's own derivative is never used
-        Op("pow", "**", _pow_forward, lambda x, c, out: (c * x ** (c - 1.0), 0.0), 2,
-           ("pow({0}, {1})", ("{1} * pow({0}, {1} - 1.0)", "0.0"))),
+        # x ** c, c a constant: d/dx = c x^(c-1), exactly 0 for c = 0
+        Op("pow", "**", _pow_forward, _pow_local, 2,
+           ("pow({0}, {1})", ("dpow({0}, {1})", "0.0"))),
         # c ** y, c a constant > 0: d/dy = c^y log(c)
         Op("rpow", "**", _pow_variable_exponent_forward,
            lambda c, y, out: (0.0, out * _log(c)), 2,

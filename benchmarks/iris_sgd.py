@@ -7,6 +7,8 @@ samples in a fixed seeded order; the same initial weights for every implementati
 Implementations, run in one process, interleaved round by round:
 
 - chainrule (eager)      -- this project: ``nn.MLP``, ``cross_entropy``, ``SGD``
+- chainrule (eager), micrograd's loop -- the same, trained with micrograd's idiom:
+                            ``model.zero_grad()`` and ``p.data -= lr * p.grad`` by hand
 - chainrule jit          -- the same model and loss traced once by ``autograd.jit``
 - chainrule jit, full batch -- the same generated code on numpy arrays, all 150 samples
 - micrograd 0.1.0        -- karpathy/micrograd from PyPI, with ``exp``/``log`` added in
@@ -92,6 +94,23 @@ class Chainrule:
 
     def forward(self, x: list[float], y: int) -> Any:
         return cross_entropy(self.model(x), y)
+
+
+class ChainruleMicrogradIdiom(Chainrule):
+    """The same model trained the way micrograd's demo writes the loop:
+    ``model.zero_grad()``, ``backward()``, then ``p.data -= lr * p.grad`` over
+    ``model.parameters()`` -- no optimizer object."""
+
+    name = "chainrule (eager), micrograd's loop"
+
+    def epoch(self, X: Sequence[list[float]], Y: Sequence[int]) -> None:
+        model = self.model
+        for x, y in zip(X, Y):
+            loss = cross_entropy(model(x), y)
+            model.zero_grad()
+            loss.backward()
+            for p in model.parameters():
+                p.data -= LR * p.grad
 
 
 class ChainruleJit:
@@ -474,7 +493,8 @@ def run(quick: bool = False, rounds: int | None = None, out=sys.stdout) -> dict[
     """Run everything and print the report; returns the figures."""
     X, Y, weights = workload()
     have_micrograd = micrograd_available()
-    classes: list[type] = [Floats, Chainrule, ChainruleJit, ChainruleJitBatch]
+    classes: list[type] = [Floats, Chainrule, ChainruleMicrogradIdiom, ChainruleJit,
+                           ChainruleJitBatch]
     if have_micrograd:
         check_micrograd_extensions()
         classes += [Micrograd, MicrogradNoGC]

@@ -6,6 +6,20 @@ scaling), ``training`` (fit) and ``cli``
 (the ``chainrule`` command).
 """
 
+import autograd as _autograd
+
+if not hasattr(_autograd, "__chainrule__"):  # another package named autograd came first
+    _where = getattr(_autograd, "__file__", None) or list(getattr(_autograd, "__path__", []))
+    raise ImportError(
+        f"chainrule's nn needs chainrule's own 'autograd' package, but 'import autograd' "
+        f"found another one at {_where}. HIPS autograd (pip install autograd) and any file "
+        "or folder named autograd in your working folder use the same name. Use a fresh "
+        "virtual environment for chainrule (python -m venv .venv, activate it, then pip "
+        "install chainrule), or rename your own autograd module"
+    )
+
+__chainrule__ = True  # tells chainrule's command that this nn is chainrule's
+
 from .losses import (
     batch_loss,
     binary_cross_entropy,

@@ -76,17 +76,20 @@ def _parse_iris(text: str, source: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def make_moons(
-    n: int = 100, noise: float = 0.1, seed: int | None = None
+    n_samples: int = 100, noise: float = 0.1, seed: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles (class 0 on top, class 1 below), with Gaussian noise.
 
-    Returns X of shape (n, 2) and y of shape (n,); ``seed`` makes it reproducible.
+    Returns X of shape (n_samples, 2) and y of shape (n_samples,) -- scikit-learn's
+    ``make_moons`` shapes and argument names. ``seed`` makes it reproducible; without
+    one it draws from numpy's global generator (``np.random.seed(k)`` fixes it).
     """
-    if n < 2:
-        raise ValueError(f"make_moons: n must be >= 2, got {n}")
+    n = n_samples
+    if not isinstance(n, (int, np.integer)) or n < 2:
+        raise ValueError(f"make_moons: n_samples must be an int >= 2, got {n!r}")
     if noise < 0:
         raise ValueError(f"make_moons: noise must be >= 0, got {noise}")
-    rng = np.random.default_rng(seed)
+    rng = np.random if seed is None else np.random.default_rng(seed)
     n_top = n // 2
     n_bottom = n - n_top
     t_top = np.linspace(0, np.pi, n_top)

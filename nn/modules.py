@@ -21,7 +21,7 @@ from autograd import Value, dot
 from autograd.files import write_json
 from autograd.functions import dots
 
-__all__ = ["ACTIVATIONS", "MLP", "Layer", "Module", "Neuron"]
+__all__ = ["ACTIVATIONS", "MLP", "Layer", "Module", "ModuleList", "Neuron", "Outputs"]
 
 FORMAT = "chainrule-module"
 FORMAT_VERSION = 1
@@ -43,14 +43,31 @@ def _check_activation(activation: str) -> str:
     return activation
 
 
-def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
+def _rng(seed: int | np.random.Generator | None) -> Any:
+    """A generator for ``seed``; for None, numpy's global one, so ``np.random.seed(k)``
+    makes a model reproducible, as in micrograd's demo and scikit-learn."""
+    if seed is None or seed is np.random:
+        return np.random
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
-def _as_inputs(x: Sequence[Any], expected: int, owner: Any) -> list[Value]:
+def _as_inputs(x: Any, expected: int, owner: Any) -> list[Value]:
     """The inputs as Values (numbers become input leaves), after checking their count."""
-    if len(x) != expected:
-        raise ValueError(f"{owner!r} expects {expected} inputs, got {len(x)}")
+    try:
+        count = len(x)
+    except TypeError:
+        raise TypeError(
+            f"{owner!r} expects one sample: a sequence of {expected} inputs (a list, tuple or "
+            f"1-d array), got {type(x).__name__} {x!r:.40}; put a single input in a list, "
+            "e.g. model([x])"
+        ) from None
+    if getattr(x, "ndim", 1) != 1:
+        raise ValueError(
+            f"{owner!r} expects one sample of {expected} inputs, got an array of shape "
+            f"{x.shape}; for a batch, call the model on each row: [model(row) for row in X]"
+        )
+    if count != expected:
+        raise ValueError(f"{owner!r} expects {expected} inputs, got {count}")
     return [xi if type(xi) is Value else _as_input(xi) for xi in x]
 
 
@@ -58,18 +75,122 @@ def _as_input(x: Any) -> Value:
     return x if isinstance(x, Value) else Value(x)
 
 
-class Module:
-    """Base class: parameters are found by walking attributes in definition order.
+# ---------------------------------------------------------------------------
+# Structure tracking: parameters() and zero_grad() are called on every training step,
+# so the walk over a module's attributes is cached. Any change of structure -- setting
+# or deleting a module attribute that is (or was) a Value, Module, list or tuple, or
+# changing a list a module holds -- bumps one global version, and every cache built
+# before it is rebuilt on its next use.
 
-    An attribute that is a Value is a parameter, a Module is a child, and a
-    list or tuple of Values or Modules is indexed: ``layers.0.neurons.3.w.1``.
-    Subclasses describe their architecture in ``config()`` so that saved files
-    can be checked against the model they are loaded into.
+_structure_version = 0
+
+
+def _structure_changed() -> None:
+    global _structure_version
+    _structure_version += 1
+
+
+def _is_structural(x: Any) -> bool:
+    return isinstance(x, (Value, Module, list, tuple))
+
+
+class ModuleList(list):
+    """The list a Module keeps when a list is assigned to one of its attributes
+    (``self.w = [...]``): an ordinary list that also tells the modules when it changes,
+    so their cached ``parameters()`` stay right. As with PyTorch's ``ModuleList``, the
+    module holds its own copy: change it through the attribute (``self.w.append(v)``)."""
+
+    __slots__ = ()
+
+    def _changed(method):
+        def wrapper(self, *args, **kwargs):
+            result = method(self, *args, **kwargs)
+            _structure_changed()
+            return result
+
+        wrapper.__name__ = method.__name__
+        wrapper.__doc__ = method.__doc__
+        return wrapper
+
+    __setitem__ = _changed(list.__setitem__)
+    __delitem__ = _changed(list.__delitem__)
+    __iadd__ = _changed(list.__iadd__)
+    __imul__ = _changed(list.__imul__)
+    append = _changed(list.append)
+    extend = _changed(list.extend)
+    insert = _changed(list.insert)
+    pop = _changed(list.pop)
+    remove = _changed(list.remove)
+    clear = _changed(list.clear)
+    sort = _changed(list.sort)
+    reverse = _changed(list.reverse)
+    del _changed
+
+
+class Outputs(list):
+    """What a Layer, or an MLP with several outputs, returns: a plain list of Values.
+
+    Asked for an attribute of a Value (``outputs.backward()``, ``outputs.data``), it
+    explains that it holds several outputs instead of a bare AttributeError.
     """
 
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or not hasattr(Value, name):
+            raise AttributeError(f"'list' object has no attribute {name!r}")
+        if name in ("data", "grad", "item"):
+            fix = f"read each output's: [o.{name}{'()' if name == 'item' else ''} for o in outputs]"
+        else:
+            fix = ("reduce them to one Value first -- a loss such as cross_entropy(outputs, "
+                   f"target), or sum(outputs) -- and call .{name} on that")
+        raise AttributeError(
+            f"{name!r} is an attribute of a Value, but this is a list of {len(self)} outputs "
+            f"(a Layer, or an MLP with several outputs, returns a list); {fix}"
+        )
+
+
+class Module:
+    """Base class of models, PyTorch-style.
+
+    Parameters are found by walking attributes in definition order: an attribute
+    that is a Value is a parameter, a Module is a child, and a list or tuple of
+    Values or Modules is indexed (``layers.0.neurons.3.w.1``). A parameter reachable
+    twice (also kept in an alias list, say) is listed once, where it is first found.
+
+    Subclass it and define ``forward(...)``: calling the module calls ``forward``.
+    Define ``config()`` (the architecture as plain data) to ``save()`` and ``load()``
+    the module: the file records it, and loading checks it against the model.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if type(value) is list:
+            value = ModuleList(value)
+        structural = not name.startswith("_") and (
+            _is_structural(value) or _is_structural(self.__dict__.get(name))
+        )
+        object.__setattr__(self, name, value)
+        if structural:
+            _structure_changed()
+
+    def __delattr__(self, name: str) -> None:
+        object.__delattr__(self, name)
+        _structure_changed()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The module's computation; ``module(x)`` calls it. Subclasses define it."""
+        raise NotImplementedError(
+            f"{type(self).__name__} defines no forward(): define forward(self, x) to say what "
+            "calling the module computes"
+        )
+
     def _walk(self, prefix: str = "") -> Iterator[tuple[str, Any, Any, Value]]:
-        """(dotted name, container, key, parameter) for every parameter, in definition
-        order; ``container[key]`` (a list) or ``getattr(container, key)`` holds it."""
+        """(dotted name, container, key, parameter) for every place a parameter is held,
+        in definition order, repeats included; ``container[key]`` (a list) or
+        ``getattr(container, key)`` holds it."""
         for name, attribute in vars(self).items():
             if name.startswith("_"):
                 continue
@@ -84,10 +205,37 @@ class Module:
             elif isinstance(attribute, Module):
                 yield from attribute._walk(f"{prefix}{name}.")
 
+    def _parameter_table(self) -> tuple[list[str], list[Value]]:
+        """(names, parameters), each parameter once; cached until the structure changes."""
+        cache = self.__dict__.get("_parameter_cache")
+        if cache is not None and cache[0] == _structure_version:
+            return cache[1], cache[2]
+        names: list[str] = []
+        params: list[Value] = []
+        seen: set[Value] = set()  # Values hash by identity
+        for name, _, _, parameter in self._walk():
+            if parameter not in seen:
+                seen.add(parameter)
+                names.append(name)
+                params.append(parameter)
+        self.__dict__["_parameter_cache"] = (_structure_version, names, params)
+        return names, params
+
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Value]]:
-        """(dotted name, parameter) pairs, in a stable order."""
-        for name, _, _, parameter in self._walk(prefix):
-            yield name, parameter
+        """(dotted name, parameter) pairs, in a stable order, each parameter once."""
+        names, params = self._parameter_table()
+        for name, parameter in zip(names, params):
+            yield prefix + name, parameter
+
+    def parameters(self) -> list[Value]:
+        """All parameters, in the order of ``named_parameters()``: a new list each call
+        (cheap: the walk is cached until the module's structure changes)."""
+        return list(self._parameter_table()[1])
+
+    def zero_grad(self) -> None:
+        """Set every parameter's ``grad`` to 0.0 (gradients accumulate otherwise)."""
+        for p in self._parameter_table()[1]:
+            p.grad = 0.0
 
     @contextlib.contextmanager
     def substitute(self, values: Sequence[Value]) -> Iterator[Module]:
@@ -97,26 +245,19 @@ class Module:
         This makes the model a function of its parameters, as ``autograd.jit``
         and ``grad`` need: ``with model.substitute(theta): out = model(x)``.
         """
-        slots = [(container, key) for _, container, key, _ in self._walk()]
-        if len(values) != len(slots):
-            raise ValueError(f"substitute: {self!r} has {len(slots)} parameters, got "
+        params = self._parameter_table()[1]
+        if len(values) != len(params):
+            raise ValueError(f"substitute: {self!r} has {len(params)} parameters, got "
                              f"{len(values)} values")
-        saved = []
-        for (container, key), value in zip(slots, values):
-            if isinstance(container, list):
-                saved.append(container[key])
-                container[key] = value
-            else:
-                saved.append(getattr(container, key))
-                setattr(container, key, value)
+        position = {p: i for i, p in enumerate(params)}
+        slots = [(container, key, position[p]) for _, container, key, p in self._walk()]
+        for container, key, i in slots:
+            _put(container, key, values[i])
         try:
             yield self
         finally:
-            for (container, key), value in zip(slots, saved):
-                if isinstance(container, list):
-                    container[key] = value
-                else:
-                    setattr(container, key, value)
+            for container, key, i in slots:
+                _put(container, key, params[i])
 
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
         """(dotted path, module) for this module ("" for itself) and every module
@@ -132,22 +273,48 @@ class Module:
             elif isinstance(attribute, Module):
                 yield from attribute.named_modules(prefix=f"{prefix}{name}.")
 
-    def parameters(self) -> list[Value]:
-        """All parameters, in the order of ``named_parameters()``."""
-        return [p for _, p in self.named_parameters()]
-
-    def zero_grad(self) -> None:
-        """Set every parameter's ``grad`` to 0.0 (gradients accumulate otherwise)."""
-        for p in self.parameters():
-            p.grad = 0.0
-
     def config(self) -> dict[str, Any]:
-        """The architecture as plain data (type and constructor arguments)."""
-        raise NotImplementedError
+        """The architecture as plain data: ``{"type": name, **constructor arguments}``.
+
+        ``save()`` writes it into the file and ``load()`` checks it against the model
+        before changing anything, so a file is never loaded into another architecture.
+        Define it in a subclass to save and load that subclass.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__}.config() is not defined: config() returns the "
+            "architecture as plain data (type and constructor arguments) for save() and "
+            "load(); define it to save this module, or save its state_dict()"
+        )
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items() if k != "type")
+        try:
+            config = self.config()
+        except NotImplementedError:
+            return self._tree_repr()
+        args = ", ".join(f"{k}={v!r}" for k, v in config.items() if k != "type")
         return f"{type(self).__name__}({args})"
+
+    def _tree_repr(self) -> str:
+        """PyTorch's layout for a module without config(): its children, one per line."""
+        lines = []
+        for name, attribute in vars(self).items():
+            if name.startswith("_"):
+                continue
+            items = (list(enumerate(attribute)) if isinstance(attribute, (list, tuple))
+                     else [(None, attribute)])
+            values = sum(isinstance(item, Value) for _, item in items)
+            for index, item in items:
+                if isinstance(item, Module):
+                    path = name if index is None else f"{name}.{index}"
+                    child = repr(item).replace("\n", "\n  ")
+                    lines.append(f"  ({path}): {child}")
+            if values == 1 and isinstance(attribute, Value):
+                lines.append(f"  ({name}): parameter {attribute.data!r}")
+            elif values:
+                lines.append(f"  ({name}): {values} parameter{'s' if values > 1 else ''}")
+        if not lines:
+            return f"{type(self).__name__}()"
+        return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"
 
     # -- state -------------------------------------------------------------
 
@@ -215,6 +382,13 @@ class Module:
         self.load_state_dict(saved.get("parameters"))
 
 
+def _put(container: Any, key: Any, value: Value) -> None:
+    if isinstance(container, list):
+        container[key] = value
+    else:
+        setattr(container, key, value)
+
+
 def _few(names: list[str]) -> str:
     if not names:
         return "none"
@@ -249,7 +423,8 @@ class Neuron(Module):
     def nin(self) -> int:
         return len(self.w)
 
-    def __call__(self, x: Sequence[Any]) -> Value:
+    def forward(self, x: Sequence[Any]) -> Value:
+        """act(w . x + b) for one sample ``x`` of ``nin`` numbers or Values."""
         return self._forward(_as_inputs(x, self.nin, self))
 
     def _forward(self, x: list[Value]) -> Value:
@@ -281,8 +456,9 @@ class Layer(Module):
     def activation(self) -> str:
         return self.neurons[0].activation
 
-    def __call__(self, x: Sequence[Any]) -> list[Value]:
-        return self._forward(_as_inputs(x, self.nin, self))
+    def forward(self, x: Sequence[Any]) -> list[Value]:
+        """The ``nout`` neurons' outputs for one sample: always a list, even of one."""
+        return Outputs(self._forward(_as_inputs(x, self.nin, self)))
 
     def _forward(self, x: list[Value]) -> list[Value]:
         neurons = self.neurons
@@ -301,7 +477,9 @@ class MLP(Module):
     """A multi-layer perceptron: hidden layers with ``activation``, a linear output layer.
 
     ``MLP(4, [16, 3])`` is 4 -> 16 (ReLU) -> 3 (linear logits), micrograd's shapes.
-    Calling it returns the list of outputs (also for a single output).
+    Calling it returns the list of outputs, or -- when the last layer has one neuron,
+    as in micrograd -- that one output as a Value (``MLP(2, [16, 16, 1])`` gives a
+    score you can ``.relu()`` or ``.backward()`` directly).
     """
 
     def __init__(
@@ -322,11 +500,12 @@ class MLP(Module):
     def nin(self) -> int:
         return self.layers[0].nin
 
-    def __call__(self, x: Sequence[Any]) -> list[Value]:
+    def forward(self, x: Sequence[Any]) -> Value | list[Value]:
+        """The outputs for one sample: a list, or a Value when there is one output."""
         out = _as_inputs(x, self.nin, self)
         for layer in self.layers:
             out = layer._forward(out)
-        return out
+        return out[0] if len(out) == 1 else Outputs(out)
 
     def config(self) -> dict[str, Any]:
         return {

@@ -15,7 +15,8 @@ class Optimizer:
     """Holds the parameters; subclasses define ``step``."""
 
     def __init__(self, params: Iterable[Value], lr: float) -> None:
-        self.params = list(params)
+        # each parameter once, in order (a Value hashes by identity): one update per step
+        self.params = list(dict.fromkeys(params))
         if not self.params:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
         if not all(isinstance(p, Value) for p in self.params):

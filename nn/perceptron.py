@@ -12,7 +12,6 @@ On a linearly separable training set it stops after finitely many mistakes
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -34,9 +33,18 @@ class Perceptron(Neuron):
         return {"type": "Perceptron", "nin": self.nin}
 
     @no_grad()
-    def predict(self, x: Sequence[Any]) -> int:
-        """The predicted class, 0 or 1."""
-        return int(self(x).data)
+    def predict(self, X: Any) -> Any:
+        """The predicted class: an int (0 or 1) for one sample ``x``, or an array of them
+        for a matrix ``X`` with one sample per row (scikit-learn's convention)."""
+        X = np.asarray(X, dtype=float)
+        if X.ndim == 1:
+            return int(self(X).data)
+        if X.ndim != 2 or X.shape[1] != self.nin:
+            raise ValueError(
+                f"Perceptron.predict: expected one sample of {self.nin} features or a matrix "
+                f"of shape (n, {self.nin}), got shape {X.shape}"
+            )
+        return np.array([int(self(row).data) for row in X], dtype=int)
 
     @no_grad()
     def fit(self, X: Any, y: Any, lr: float = 1.0, max_epochs: int = 100) -> list[int]:

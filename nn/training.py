@@ -12,7 +12,7 @@ from tqdm import tqdm
 from autograd import Value, dot, logsumexp
 from autograd import jit as autograd_jit
 
-from .losses import LOSSES, batch_loss, binary_cross_entropy, cross_entropy, mse_loss
+from .losses import LOSSES, _as_list, batch_loss, binary_cross_entropy, cross_entropy, mse_loss
 from .metrics import accuracy
 from .modules import Module
 from .optim import SGD, Optimizer
@@ -120,7 +120,7 @@ _VECTORISE_FROM = 16  # minibatches this large run the compiled step on numpy ar
 def _jit_step(model: Module, loss: Callable[..., Any], X: np.ndarray, y: np.ndarray):
     """A training step that runs one sample's loss compiled by autograd.jit."""
     if loss is cross_entropy:
-        n_outputs = len(model(X[0]))
+        n_outputs = len(_as_list(model(X[0])))
         targets = np.eye(n_outputs)[y].tolist()  # one-hot rows: the target becomes data
 
         def sample_loss(theta, x, onehot):

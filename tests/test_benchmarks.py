@@ -18,7 +18,8 @@ def test_quick_run_reports_every_figure():
     results = iris_sgd.run(quick=True, out=out)
     text = out.getvalue()
     assert results["agreement"] <= 1e-9
-    names = ["chainrule (eager)", "floats, closed form", "numpy per sample", "numpy full batch"]
+    names = ["chainrule (eager)", "chainrule (eager), micrograd's loop",
+             "floats, closed form", "numpy per sample", "numpy full batch"]
     if iris_sgd.micrograd_available():
         names += ["micrograd 0.1.0", "micrograd, gc disabled"]
         assert results["deepest_chain micrograd"] < 5_000  # its recursive topological sort
@@ -45,6 +46,18 @@ def test_implementations_are_checked_against_each_other():
     with pytest.raises(AssertionError, match="broken disagrees"):
         iris_sgd.check_agreement(impls, X[0], Y[0])
     assert iris_sgd.check_agreement(impls[:2], X[0], Y[0]) < 1e-12
+
+
+def test_micrograd_idiom_trains_exactly_like_the_optimizer():
+    """model.zero_grad() + p.data -= lr * p.grad is the same update as SGD: the two rows
+    time the same computation."""
+    X, Y, weights = iris_sgd.workload()
+    with_sgd, by_hand = iris_sgd.Chainrule(weights), iris_sgd.ChainruleMicrogradIdiom(weights)
+    with_sgd.epoch(X[:30], Y[:30])
+    by_hand.epoch(X[:30], Y[:30])
+    after = [p.data for p in by_hand.model.parameters()]
+    assert after == [p.data for p in with_sgd.model.parameters()]
+    assert after != [p.data for p in iris_sgd.Chainrule(weights).model.parameters()]
 
 
 @pytest.mark.skipif(not iris_sgd.micrograd_available(), reason="micrograd not installed")

@@ -60,9 +60,9 @@ def test_tanh_mlp_solves_the_moons_with_momentum():
 def test_single_output_with_binary_cross_entropy_and_hinge():
     X, y = make_moons(80, noise=0.05, seed=1)
 
-    class Prob(MLP):
-        def __call__(self, x):
-            return [out.sigmoid() for out in super().__call__(x)]
+    class Prob(MLP):  # PyTorch's way: override forward, and calling the module calls it
+        def forward(self, x):
+            return super().forward(x).sigmoid()
 
     model = Prob(2, [8, 1], "tanh", seed=0)
     fit(model, X, y, loss="binary_cross_entropy", optimizer=SGD(model.parameters(), lr=0.1),

@@ -21,7 +21,7 @@ from autograd import Value, dot
 from autograd.files import write_json
 from autograd.functions import dots
 
-__all__ = ["ACTIVATIONS", "MLP", "Layer", "Module", "ModuleList", "Neuron", "Outputs"]
+__all__ = ["ACTIVATIONS", "INITS", "MLP", "Layer", "Module", "ModuleList", "Neuron", "Outputs"]
 
 FORMAT = "chainrule-module"
 FORMAT_VERSION = 1
@@ -403,19 +403,36 @@ def _describe(config: Any) -> str:
     return repr(config)
 
 
+INITS: dict[str, Callable[[int], float]] = {
+    "uniform": lambda nin: 1.0,  # micrograd's: w ~ U(-1, 1)
+    "he": lambda nin: math.sqrt(6.0 / nin),  # U(-b, b) with variance 2 / nin: for ReLU
+    "lecun": lambda nin: math.sqrt(3.0 / nin),  # variance 1 / nin: for tanh, sigmoid, linear
+}
+
+
+def _check_init(init: str) -> str:
+    if init not in INITS:
+        raise ValueError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
+    return init
+
+
 class Neuron(Module):
     """act(w . x + b) with ``nin`` weights and a bias.
 
-    Weights are drawn uniformly with a bound scaled by the fan-in:
-    sqrt(6 / nin) for ReLU (He) and sqrt(3 / nin) otherwise (LeCun), so the
-    pre-activation has about unit variance; the bias starts at 0.
+    Weights are drawn uniformly from (-bound, bound); the bias starts at 0. ``init``
+    picks the bound: ``"uniform"`` (the default) is micrograd's U(-1, 1), so code and
+    results carry over; ``"he"`` (sqrt(6 / nin), for ReLU) and ``"lecun"``
+    (sqrt(3 / nin)) scale it by the fan-in, which keeps the pre-activations' variance
+    about constant from layer to layer -- the choice for wide or deep networks.
     """
 
-    def __init__(self, nin: int, activation: str = "relu", seed: Any = None) -> None:
+    def __init__(
+        self, nin: int, activation: str = "relu", seed: Any = None, init: str = "uniform"
+    ) -> None:
         if not isinstance(nin, int) or nin < 1:
             raise ValueError(f"Neuron: nin must be a positive int, got {nin!r}")
         self.activation = _check_activation(activation)
-        bound = math.sqrt((6.0 if activation == "relu" else 3.0) / nin)
+        bound = INITS[_check_init(init)](nin)
         self.w = [Value(float(v)) for v in _rng(seed).uniform(-bound, bound, nin)]
         self.b = Value(0.0)
 
@@ -436,13 +453,17 @@ class Neuron(Module):
 
 
 class Layer(Module):
-    """``nout`` neurons on the same ``nin`` inputs. Always returns a list."""
+    """``nout`` neurons on the same ``nin`` inputs (``init``: see :class:`Neuron`).
+    Always returns a list."""
 
-    def __init__(self, nin: int, nout: int, activation: str = "relu", seed: Any = None) -> None:
+    def __init__(
+        self, nin: int, nout: int, activation: str = "relu", seed: Any = None,
+        init: str = "uniform",
+    ) -> None:
         if not isinstance(nout, int) or nout < 1:
             raise ValueError(f"Layer: nout must be a positive int, got {nout!r}")
         rng = _rng(seed)
-        self.neurons = [Neuron(nin, activation, seed=rng) for _ in range(nout)]
+        self.neurons = [Neuron(nin, activation, seed=rng, init=init) for _ in range(nout)]
 
     @property
     def nin(self) -> int:
@@ -479,11 +500,14 @@ class MLP(Module):
     ``MLP(4, [16, 3])`` is 4 -> 16 (ReLU) -> 3 (linear logits), micrograd's shapes.
     Calling it returns the list of outputs, or -- when the last layer has one neuron,
     as in micrograd -- that one output as a Value (``MLP(2, [16, 16, 1])`` gives a
-    score you can ``.relu()`` or ``.backward()`` directly).
+    score you can ``.relu()`` or ``.backward()`` directly). Weights start as in
+    micrograd, U(-1, 1); ``init="he"`` or ``"lecun"`` scale them by the fan-in (see
+    :class:`Neuron`), the better start for wide or deep networks.
     """
 
     def __init__(
-        self, nin: int, nouts: Sequence[int], activation: str = "relu", seed: Any = None
+        self, nin: int, nouts: Sequence[int], activation: str = "relu", seed: Any = None,
+        init: str = "uniform",
     ) -> None:
         if not nouts:
             raise ValueError("MLP: nouts must list at least one layer size")
@@ -491,7 +515,8 @@ class MLP(Module):
         rng = _rng(seed)
         sizes = [nin, *nouts]
         self.layers = [
-            Layer(sizes[i], sizes[i + 1], activation if i < len(nouts) - 1 else "linear", seed=rng)
+            Layer(sizes[i], sizes[i + 1], activation if i < len(nouts) - 1 else "linear",
+                  seed=rng, init=init)
             for i in range(len(nouts))
         ]
         self._activation = activation

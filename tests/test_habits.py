@@ -23,7 +23,6 @@ ROOT = Path(__file__).resolve().parent.parent
 # -- 1. micrograd's demo, verbatim but for its imports ----------------------------
 
 
-@pytest.mark.skip(reason="temporary: the initialisation question is being measured")
 def test_micrograd_demo_loop_reaches_100_percent_on_moons():
     # micrograd's demo.ipynb, cell by cell; only the imports differ (no scikit-learn)
     np.random.seed(1337)

@@ -61,17 +61,26 @@ def test_step_activation_passes_no_gradient():
     assert all(p.grad == 0.0 for p in neuron.parameters())
 
 
-def test_initialisation_is_seeded_and_scaled_by_fan_in():
+def test_initialisation_is_seeded_micrograds_by_default_and_fan_in_scaled_on_request():
     a, b = MLP(4, [16, 3], seed=42), MLP(4, [16, 3], seed=42)
     assert a.state_dict() == b.state_dict()
     assert a.state_dict() != MLP(4, [16, 3], seed=43).state_dict()
-    wide = np.array([w.data for n in Layer(400, 50, "relu", seed=0).neurons for w in n.w])
-    narrow = np.array([w.data for n in Layer(4, 50, "relu", seed=0).neurons for w in n.w])
-    # uniform(-sqrt(6/nin), sqrt(6/nin)) has variance 2/nin (He initialisation)
-    assert wide.var() == pytest.approx(2 / 400, rel=0.05)
-    assert narrow.var() == pytest.approx(2 / 4, rel=0.15)
-    assert np.abs(wide).max() <= math.sqrt(6 / 400)
+
+    def weights(nin, init):
+        return np.array([w.data for n in Layer(nin, 50, "relu", seed=0, init=init).neurons
+                         for w in n.w])
+
+    # micrograd's U(-1, 1): variance 1/3 whatever the fan-in
+    assert weights(400, "uniform").var() == pytest.approx(1 / 3, rel=0.05)
+    assert np.abs(weights(400, "uniform")).max() <= 1.0
+    # U(-sqrt(6/nin), sqrt(6/nin)) has variance 2/nin (He); sqrt(3/nin) gives 1/nin (LeCun)
+    assert weights(400, "he").var() == pytest.approx(2 / 400, rel=0.05)
+    assert weights(4, "he").var() == pytest.approx(2 / 4, rel=0.15)
+    assert np.abs(weights(400, "he")).max() <= math.sqrt(6 / 400)
+    assert weights(400, "lecun").var() == pytest.approx(1 / 400, rel=0.05)
     assert all(n.b.data == 0.0 for n in Layer(4, 5).neurons)
+    with pytest.raises(ValueError, match="unknown init 'xavier'; choose one of uniform"):
+        MLP(2, [3], init="xavier")
 
 
 @pytest.mark.parametrize("model, expects", [

@@ -48,6 +48,7 @@ _ADD, _SUB, _MUL, _DIV, _NEG = OPS["add"], OPS["sub"], OPS["mul"], OPS["div"], O
 _DOT = OPS["dot"]
 _UNARY_OPS = {name: op for name, op in OPS.items() if op.arity == 1}
 _POW, _RPOW, _POWV = OPS["pow"], OPS["rpow"], OPS["powv"]
+_RELU = OPS["relu"]
 
 
 # ---------------------------------------------------------------------------
@@ -491,7 +492,8 @@ class Value:
 
     def relu(self) -> Value:
         """max(0, x); d/dx = 1 for x > 0, else 0."""
-        return _record_unary(_UNARY_OPS["relu"], self)
+        x = self.data  # the op table's forward, inlined: relu runs once per hidden neuron
+        return _node(_RELU, (self,), x if x > 0.0 else 0.0)
 
     def step(self) -> Value:
         """Heaviside step 1[x > 0]; its derivative is 0 (it passes no gradient)."""
@@ -548,7 +550,10 @@ class Value:
         for node in interior:
             parents = node._parents
             g = node.grad
-            if node._op is _DOT:  # d/dw_i = x_i, d/dx_i = w_i, d/db = 1 (ops.py), unrolled
+            op = node._op
+            if op is _DOT:  # d/dw_i = x_i, d/dx_i = w_i, d/db = 1 (ops.py), unrolled
+                if g == 0.0:  # finite locals times 0 add nothing (an inactive ReLU unit)
+                    continue
                 n = len(parents) >> 1
                 for w, x in zip(parents[:n], parents[n : 2 * n]):
                     w.grad += g * x.data
@@ -556,12 +561,16 @@ class Value:
                 if len(parents) & 1:
                     parents[-1].grad += g
                 continue
+            if op is _RELU:  # d/dx relu(x) = 1[x > 0] (ops.py), unrolled
+                if node.data > 0.0:  # relu(x) > 0 exactly when x > 0
+                    parents[0].grad += g
+                continue
             try:
                 if len(parents) == 1:  # unary ops: no argument list to build
                     parent = parents[0]
-                    parent.grad += g * node._op.local_grads(parent.data, node.data)[0]
+                    parent.grad += g * op.local_grads(parent.data, node.data)[0]
                     continue
-                local = node._op.local_grads(*[p.data for p in parents], node.data)
+                local = op.local_grads(*[p.data for p in parents], node.data)
             except (ZeroDivisionError, OverflowError, ValueError) as error:
                 raise _backward_error(node, error) from None
             for parent, d in zip(parents, local):

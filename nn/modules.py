@@ -53,6 +53,10 @@ def _rng(seed: int | np.random.Generator | None) -> Any:
 
 def _as_inputs(x: Any, expected: int, owner: Any) -> list[Value]:
     """The inputs as Values (numbers become input leaves), after checking their count."""
+    if type(x) is list:  # the common case, quickly
+        if len(x) != expected:
+            raise ValueError(f"{owner!r} expects {expected} inputs, got {len(x)}")
+        return [xi if type(xi) is Value else _as_input(xi) for xi in x]
     try:
         count = len(x)
     except TypeError:

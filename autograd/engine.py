@@ -64,7 +64,21 @@ _grad_mode = _GradMode()
 
 def is_grad_enabled() -> bool:
     """True when operations record the graph (the default), False inside :class:`no_grad`."""
-    return _grad_mode.enabled
+    return bool(_grad_mode.enabled)
+
+
+class _Recording:
+    """The grad mode while ``jit`` traces: true, like ``True``, and it keeps every node
+    made, so that the compiled code also runs the checks of nodes whose result f
+    dropped (eager code refuses ``y.sqrt()`` at y = -1 even when it is unused)."""
+
+    __slots__ = ("nodes",)
+
+    def __init__(self) -> None:
+        self.nodes: list[Value] = []
+
+    def __bool__(self) -> bool:
+        return True
 
 
 class _GradModeSwitch:
@@ -97,8 +111,10 @@ class _GradModeSwitch:
         return wrapper
 
     def __enter__(self) -> None:
-        self._previous.append(_grad_mode.enabled)
-        _grad_mode.enabled = self._mode
+        previous = _grad_mode.enabled
+        self._previous.append(previous)
+        # enable_grad inside a jit trace keeps the trace's recording
+        _grad_mode.enabled = previous if (self._mode and previous) else self._mode
 
     def __exit__(self, *exc_info: object) -> None:
         _grad_mode.enabled = self._previous.pop()
@@ -226,9 +242,12 @@ def _node(op: Op, parents: tuple[Value, ...], data: float) -> Value:
     node.data = data
     node.grad = 0.0
     node.label = ""
-    if _grad_mode.enabled:
+    mode = _grad_mode.enabled
+    if mode:
         node._op = op
         node._parents = parents
+        if mode is not True:  # a jit trace is recording
+            mode.nodes.append(node)
     else:
         node._op = _LEAF
         node._parents = ()
@@ -545,19 +564,31 @@ class Value:
                     interior.append(parent)
         interior.sort(key=_creation_number, reverse=True)
         # Pass 2: the chain rule. Each node's grad is complete when its turn comes;
-        # it adds grad(node) * local to each operand.
+        # it adds grad(node) * local to each operand. Every result is checked: a
+        # gradient that is not finite raises, naming the op where it arose.
         self.grad = seed
         for node in interior:
             parents = node._parents
             g = node.grad
+            if g - g != 0.0:  # the sum of finite contributions overflowed
+                raise _gradient_error(node, None, g, None)
             op = node._op
             if op is _DOT:  # d/dw_i = x_i, d/dx_i = w_i, d/db = 1 (ops.py), unrolled
                 if g == 0.0:  # finite locals times 0 add nothing (an inactive ReLU unit)
                     continue
                 n = len(parents) >> 1
-                for w, x in zip(parents[:n], parents[n : 2 * n]):
-                    w.grad += g * x.data
-                    x.grad += g * w.data
+                if -1.0 <= g <= 1.0:  # |g * data| <= |data|: no product can overflow
+                    for w, x in zip(parents[:n], parents[n : 2 * n]):
+                        w.grad += g * x.data
+                        x.grad += g * w.data
+                else:
+                    for i, (w, x) in enumerate(zip(parents[:n], parents[n : 2 * n])):
+                        w.grad += g * x.data
+                        x.grad += g * w.data
+                        if w.grad - w.grad != 0.0:  # d/dw_i = x_i
+                            raise _gradient_error(node, i, g, x.data)
+                        if x.grad - x.grad != 0.0:  # d/dx_i = w_i
+                            raise _gradient_error(node, n + i, g, w.data)
                 if len(parents) & 1:
                     parents[-1].grad += g
                 continue
@@ -567,14 +598,15 @@ class Value:
                 continue
             try:
                 if len(parents) == 1:  # unary ops: no argument list to build
-                    parent = parents[0]
-                    parent.grad += g * op.local_grads(parent.data, node.data)[0]
-                    continue
-                local = op.local_grads(*[p.data for p in parents], node.data)
+                    local = op.local_grads(parents[0].data, node.data)
+                else:
+                    local = op.local_grads(*[p.data for p in parents], node.data)
             except (ZeroDivisionError, OverflowError, ValueError) as error:
                 raise _backward_error(node, error) from None
-            for parent, d in zip(parents, local):
+            for slot, (parent, d) in enumerate(zip(parents, local)):
                 parent.grad += g * d  # constants ignore this: their grad stays 0
+                if parent.grad - parent.grad != 0.0:  # inf or nan (0 * inf included)
+                    raise _gradient_error(node, slot, g, d)
 
     def zero_grad(self) -> None:
         """Set ``grad`` to 0.0 on this node and on every node it depends on."""
@@ -615,6 +647,20 @@ def topological_order(root: Value) -> list[Value]:
     return order
 
 
+def _gradient_error(node: Value, slot: int | None, g: float, d: float | None) -> Exception:
+    """The error for a gradient that is not finite, naming the op where it arose."""
+    inputs = ", ".join(repr(p.data) for p in node._parents)
+    where = f"backward through {node._op.name}({inputs})"
+    if slot is None:
+        what = (f"the gradient reaching it is {g!r}: the gradients flowing into it from "
+                "the operations that use it add up to more than a float can hold")
+    else:
+        what = (f"the gradient of operand {slot + 1} is not a finite number (the incoming "
+                f"gradient {g!r} times the local derivative {d!r})")
+    return OverflowError(f"{where}: {what}; move the input away from this point or rescale "
+                         "the computation")
+
+
 def _backward_error(node: Value, error: Exception) -> Exception:
     inputs = ", ".join(repr(p.data) for p in node._parents)
     return type(error)(
@@ -626,39 +672,60 @@ def _backward_error(node: Value, error: Exception) -> Exception:
 def backpropagate(
     order: list[Value], grads: dict[Value, Any], *, create_graph: bool = False
 ) -> dict[Value, Any]:
-    """The chain rule over a topological ``order``: the one loop behind every gradient.
+    """The chain rule over the nodes of ``order``: the loop behind every gradient.
 
     ``grads`` holds the seeds (usually ``{root: 1.0}``) and receives
     d(root)/d(node) for every node reached; ``.grad`` is not touched. With
     ``create_graph`` the local derivatives are computed with Values, so the
     gradients are themselves differentiable (this is how ``grad(grad(f))``
     works); otherwise everything is plain float arithmetic.
+
+    The rule is the one ``Value.backward`` follows: every operation in ``order``
+    has its local derivatives evaluated, whatever gradient reaches it (even 0, or
+    none), and a local derivative or a gradient that is not a finite number raises,
+    naming the operation. The derivative with respect to a constant is never used.
     """
+    # reverse creation order, as Value.backward: both meet a refusal at the same node
+    order = sorted(order, key=_creation_number, reverse=True)
     with enable_grad() if create_graph else _NULL_CONTEXT:
-        for node in reversed(order):
+        for node in order:
             parents = node._parents
             if not parents:
                 continue
             g = grads.get(node)
-            if g is None:
-                continue
             op = node._op
             try:
-                if create_graph:
+                numbers = op.local_grads(*[p.data for p in parents], node.data)
+                if create_graph and g is not None:
                     local = op.local_grads(
                         *[p.data if p._op is _CONSTANT else p for p in parents], node
                     )
                 else:
-                    local = op.local_grads(*[p.data for p in parents], node.data)
+                    local = numbers
             except (ZeroDivisionError, OverflowError, ValueError) as error:
                 raise _backward_error(node, error) from None
-            for parent, d in zip(parents, local):
+            for slot, (parent, d) in enumerate(zip(parents, numbers)):
+                if d - d != 0.0 and parent._op is not _CONSTANT:
+                    raise _gradient_error(node, slot, 0.0 if g is None else _number(g), d)
+            if g is None:
+                continue  # no gradient reaches this node: its locals were only checked
+            for slot, (parent, d) in enumerate(zip(parents, local)):
                 if parent._op is _CONSTANT or (type(d) is float and d == 0.0):
                     continue
-                contribution = g if (type(d) is float and d == 1.0) else g * d
-                previous = grads.get(parent)
-                grads[parent] = contribution if previous is None else previous + contribution
+                try:
+                    contribution = g if (type(d) is float and d == 1.0) else g * d
+                    previous = grads.get(parent)
+                    total = contribution if previous is None else previous + contribution
+                except OverflowError:  # a Value product or sum overflowed (create_graph)
+                    raise _gradient_error(node, slot, _number(g), _number(d)) from None
+                if type(total) is float and total - total != 0.0:
+                    raise _gradient_error(node, slot, _number(g), _number(d))
+                grads[parent] = total
     return grads
+
+
+def _number(x: Any) -> float:
+    return x if type(x) is float else x.data
 
 
 class _NullContext:

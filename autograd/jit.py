@@ -46,6 +46,7 @@ import numpy as np
 
 from . import engine
 from .engine import _CONSTANT, Value, topological_order
+from .functional import value_and_grad
 from .ops import _EXP_MAX, CODE_HELPERS
 
 __all__ = ["JitError", "JitFunction", "jit"]
@@ -115,19 +116,23 @@ class JitFunction:
             entry = self._compile(args, shape)
         self._last = shape
         try:
-            value, grads, check = entry[0](*args)
+            value, grads, numbers = entry[0](*args)
         except TypeError:
             raise TypeError(
                 "jit: each data argument must be a float or a flat list of floats, as when f "
                 f"was traced; got {', '.join(type(a).__name__ for a in args)}"
             ) from None
-        if not math.isfinite(check):
-            raise OverflowError(
-                "jit: the result or a gradient is not a finite number (an overflow or a "
-                "division by zero in the computation); call the function eagerly to find "
-                "the operation"
-            )
+        except (ArithmeticError, ValueError):  # a domain check or a division by zero
+            return self._eagerly(args)
+        if not math.isfinite(sum(numbers)):  # an inf or nan somewhere (or a huge sum)
+            return self._eagerly(args)
         return (value, grads[0]) if self._single else (value, grads)
+
+    def _eagerly(self, args: Sequence[Any]) -> tuple[float, Any]:
+        """Run ``f`` eagerly: when the compiled code meets an inf, a nan or a refused
+        input, eager evaluation raises the error it raises (naming the operation, the
+        same class at the same inputs); if it does not, its result is the answer."""
+        return value_and_grad(self.f, self.argnums)(*args)
 
     def batch(self, *args: Any, batched: Sequence[int] = (1,)) -> tuple[np.ndarray, Any]:
         """Run the compiled code on numpy arrays over many samples at once.
@@ -166,8 +171,18 @@ class JitFunction:
                 columns.append(list(array.T) if array.ndim == 2 else array)
             else:
                 columns.append(a)
-        with np.errstate(all="ignore"):
-            value, grads, _ = run(*columns)
+        try:
+            with np.errstate(all="ignore"):
+                value, grads, numbers = run(*columns)
+            finite = np.isfinite(sum(numbers))
+        except (ArithmeticError, ValueError):
+            finite = np.zeros(n, dtype=bool)
+        if not np.all(finite):  # eager evaluation names the operation, sample by sample
+            for k in np.flatnonzero(~np.broadcast_to(finite, (n,))):
+                self._eagerly([np.asarray(a, dtype=float)[k] if i in batched else a
+                               for i, a in enumerate(args)])
+            raise OverflowError("jit batch: a value or gradient is not finite in the batch, "
+                                "though every sample's is when run eagerly")
         value = np.broadcast_to(np.asarray(value, dtype=float), (n,)).copy()
         out = []
         for i, g in zip(self._argnums, grads):
@@ -177,10 +192,10 @@ class JitFunction:
             else:
                 out.append([float(np.sum(gj)) for gj in g] if isinstance(g, list)
                            else float(np.sum(g)))
-        if not (np.isfinite(value).all() and all(np.isfinite(np.asarray(g)).all()
-                                                 for g in out)):
-            raise OverflowError("jit batch: a value or gradient is not finite; "
-                                "call the function eagerly on the offending sample")
+        if not all(np.isfinite(np.asarray(g)).all() for g in out):
+            raise OverflowError("jit batch: a gradient summed over the batch is not finite "
+                                "(every sample's is): the sum overflows; use smaller batches "
+                                "or rescale the computation")
         return value, (out[0] if self._single else tuple(out))
 
     @property
@@ -235,7 +250,7 @@ class JitFunction:
                 placeholders.append([Value(_number(v, f"{name}[{j}]"), f"{name}[{j}]")
                                      for j, v in enumerate(a)])
         start = engine._next_number()
-        out, reads = _trace(self.f, placeholders)
+        out, reads, recorded = _trace(self.f, placeholders)
         if reads:
             where = "; ".join(sorted(reads))
             raise JitError(
@@ -246,7 +261,7 @@ class JitFunction:
             )
         if not isinstance(out, Value):
             raise JitError(f"jit: f must return a Value, got {type(out).__name__}")
-        source = _generate(out, names, placeholders, self._argnums, start)
+        source = _generate(out, names, placeholders, self._argnums, start, recorded)
         compiled = _build(source, CODE_HELPERS, "compiled")
         entry = (compiled, source)
         self._compiled[shape] = entry
@@ -300,9 +315,10 @@ _tracing_threads = 0  # how many threads are tracing now; the watcher is install
 _tracing_lock = threading.Lock()
 
 
-def _trace(f: Callable[..., Any], placeholders: list[Any]) -> tuple[Any, set[str]]:
-    """Call ``f`` on the placeholders; return its result and the places where code outside
-    chainrule read the number of a Value (``.data``, ``float()``, a comparison, ...)."""
+def _trace(f: Callable[..., Any], placeholders: list[Any]) -> tuple[Any, set[str], list[Value]]:
+    """Call ``f`` on the placeholders; return its result, the places where code outside
+    chainrule read the number of a Value (``.data``, ``float()``, a comparison, ...) and
+    every node made while it ran (used or not)."""
     global _tracing_threads
     reads: set[str] = set()
 
@@ -315,18 +331,20 @@ def _trace(f: Callable[..., Any], placeholders: list[Any]) -> tuple[Any, set[str
         if _tracing_threads == 0:
             Value.data = _WATCHED_DATA  # type: ignore[assignment]
         _tracing_threads += 1
-    previous = engine._trace_state.watch
+    previous_watch, previous_mode = engine._trace_state.watch, engine._grad_mode.enabled
+    recording = engine._Recording()
     engine._trace_state.watch = watch
+    engine._grad_mode.enabled = recording  # records the graph, and keeps every node
     try:
-        with engine.enable_grad():
-            out = f(*placeholders)
+        out = f(*placeholders)
     finally:
-        engine._trace_state.watch = previous
+        engine._trace_state.watch = previous_watch
+        engine._grad_mode.enabled = previous_mode
         with _tracing_lock:
             _tracing_threads -= 1
             if _tracing_threads == 0:
                 Value.data = _DATA  # type: ignore[assignment]
-    return out, reads
+    return out, reads, recording.nodes
 
 
 # -- code generation ---------------------------------------------------------------
@@ -356,8 +374,17 @@ def _literal(x: float) -> str:
 
 
 def _generate(out: Value, names: list[str], placeholders: list[Any],
-              argnums: tuple[int, ...], start: int) -> str:
+              argnums: tuple[int, ...], start: int, recorded: Sequence[Value] = ()) -> str:
     order = topological_order(out)
+    # nodes f made but dropped still run (their domain checks are part of f), forward only
+    reached = set(order)
+    for node in recorded:
+        if node not in reached:
+            for ancestor in topological_order(node):
+                if ancestor not in reached:
+                    reached.add(ancestor)
+                    order.append(ancestor)
+    order.sort(key=lambda node: node._number)  # creation order is a topological order
     taken: set[str] = set()
     arg_names = [_safe_name(f"a_{name}", taken) for name in names]
     variable: dict[Value, str] = {}
@@ -435,6 +462,19 @@ def _generate(out: Value, names: list[str], placeholders: list[Any],
                 grad_name[parent] = _safe_name(f"d_{variable[parent]}", taken)
                 backward.append(f"    {grad_name[parent]} = {term}")
 
+    # an operation no gradient reaches (every path to it has a local derivative of 0)
+    # still has its local derivatives computed and checked, as eager backward does
+    reachable = set(topological_order(out))
+    checks = []
+    for node in reversed(order):
+        if node._parents and node in reachable and node not in grad_name:
+            for parent, local in zip(node._parents, local_code[node]):
+                if parent in variable and not _is_number(local):
+                    name = _safe_name(f"checked_local_{len(checks)}", taken)
+                    checks.append((name, f"    {name} = {local}  # d {variable[node]} / d "
+                                         f"{variable[parent]}: checked, no gradient flows"))
+    backward += [line for _, line in checks]
+
     def grad_of(node: Value) -> str:
         if node is out and not out._parents:
             return "1.0"
@@ -447,8 +487,9 @@ def _generate(out: Value, names: list[str], placeholders: list[Any],
                        else grad_of(ph))
     value = ref(out)
     gradients = f"({', '.join(results)}{',' if len(results) == 1 else ''})"
-    check_terms = [value] + [r for r in results if not r.startswith("[")]
-    check_terms += [f"sum({r})" for r in results if r.startswith("[")]
+    numbers = [variable[node] for node in order if node._parents]
+    numbers += [name for name in grad_name.values() if name not in numbers]
+    numbers += [name for name, _ in checks]
     lines = [
         f"def compiled({', '.join(arg_names)}):",
         "    # generated by autograd.jit from the op table: do not edit",
@@ -457,14 +498,22 @@ def _generate(out: Value, names: list[str], placeholders: list[Any],
         *forward,
         "    # backward: the chain rule, d_x += d_out * (d out / d x) for every edge",
         *backward,
-        "    # returned: the value, the gradients, and their sum, which is inf or nan if",
-        "    # any of them is: the caller checks all of them with one isfinite()",
-        f"    return {value}, {gradients}, {' + '.join(check_terms)}",
+        "    # returned: the value, the gradients, and every number computed -- the caller",
+        "    # checks they are all finite; if one is not, f runs eagerly to raise its error",
+        f"    return {value}, {gradients}, ({', '.join(numbers)}{',' * (len(numbers) == 1)})",
     ]
     return "\n".join(lines) + "\n"
 
 
 _SIMPLE = re.compile(r"[A-Za-z_]\w*(\([\w, ]*\))?|[\d.e+-]+|\(-[\d.e+-]+\)")
+
+
+def _is_number(expr: str) -> bool:
+    try:
+        float(expr.strip("()"))
+    except ValueError:
+        return False
+    return True
 
 
 def _simple(expr: str) -> bool:

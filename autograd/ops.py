@@ -99,6 +99,15 @@ def _div_forward(a: float, b: float) -> float:
     return a / b
 
 
+def _div_local(a, b, out):
+    # In a differentiable pass (grad of grad) a constant operand arrives as a float while
+    # the output is a Value: a constant denominator's derivative is never used, and
+    # computing it could overflow (x / 1e-300), so it is not computed.
+    if type(b) is float and type(out) is not float:
+        return (1.0 / b, 0.0)
+    return (1.0 / b, -out / b)
+
+
 def _exp_forward(x: float) -> float:
     if x > _EXP_MAX:
         raise OverflowError(
@@ -278,7 +287,7 @@ OPS: dict[str, Op] = {
         # d(ab)/da = b, d(ab)/db = a
         Op("mul", "*", float.__mul__, lambda a, b, out: (b, a), 2, ("{0} * {1}", ("{1}", "{0}"))),
         # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 = -out/b
-        Op("div", "/", _div_forward, lambda a, b, out: (1.0 / b, -out / b), 2,
+        Op("div", "/", _div_forward, _div_local, 2,
            ("div({0}, {1})", ("1.0 / {1}", "-{out} / {1}"))),
         # d(-a)/da = -1
         Op("neg", "-", float.__neg__, lambda a, out: (-1.0,), 1, ("-{0}", ("-1.0",))),

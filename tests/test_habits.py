@@ -458,7 +458,7 @@ def test_jit_source_explains_what_it_returns():
     compiled = jit(lambda x: x.tanh())
     compiled(0.5)
     tail = compiled.source.strip().splitlines()[-3:]
-    assert tail[0].strip().startswith("# returned: the value, the gradients, and their sum")
+    assert tail[0].strip().startswith("# returned: the value, the gradients, and every number")
     assert tail[-1].strip().startswith("return ")
 
 

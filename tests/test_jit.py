@@ -165,8 +165,8 @@ def test_domain_errors_and_overflow_are_clear_in_compiled_code():
         compiled(0.5)
     big = jit(lambda x: x * x * x)
     assert big(2.0) == (8.0, 12.0)
-    with pytest.raises(OverflowError, match="not a finite number"):
-        big(1e120)
+    with pytest.raises(OverflowError, match=r"mul: result inf of mul\(1e\+240, 1e\+120\)"):
+        big(1e120)  # the error eager evaluation raises, naming the op
 
 
 def test_batch_mode_equals_the_sum_of_single_calls():

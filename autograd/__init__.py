@@ -16,6 +16,7 @@ from .gradcheck import GradcheckError, gradcheck
 from .graph import (
     ChainRuleGraph,
     Derivation,
+    GraphRenderTimeout,
     GraphTooLargeError,
     GraphvizNotFoundError,
     backward_steps,
@@ -29,6 +30,7 @@ __all__ = [
     "ChainRuleGraph",
     "Derivation",
     "GradcheckError",
+    "GraphRenderTimeout",
     "GraphTooLargeError",
     "GraphvizNotFoundError",
     "JitError",

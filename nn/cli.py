@@ -19,7 +19,13 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from autograd import GraphTooLargeError, GraphvizNotFoundError, draw_dot, explain
+from autograd import (
+    GraphRenderTimeout,
+    GraphTooLargeError,
+    GraphvizNotFoundError,
+    draw_dot,
+    explain,
+)
 from autograd.expr import FUNCTIONS, ExpressionError, parse_expression
 from autograd.files import write_json
 
@@ -93,6 +99,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="draw the state after this many steps of the backward pass")
     graph.add_argument("--explain", action="store_true",
                        help="also print each derivative as a sum over paths")
+    graph.add_argument("--timeout", type=_positive_float, default=30.0, metavar="SECONDS",
+                       help="stop Graphviz if the layout takes longer (default: 30)")
     return parser
 
 
@@ -201,16 +209,39 @@ def graph(args: argparse.Namespace) -> int:
             print(explain(out, value))
     try:
         picture = draw_dot(out, rankdir=args.rankdir, step=args.step, parameters=())
+        picture.render_timeout = args.timeout
         path = picture.write(args.output)
-    except (GraphvizNotFoundError, GraphTooLargeError, ValueError) as error:
+    except (GraphTooLargeError, ValueError) as error:
         print(f"chainrule graph: {error}", file=sys.stderr)
-        return 1 if isinstance(error, GraphvizNotFoundError) else 2
+        return 2
+    except (GraphvizNotFoundError, GraphRenderTimeout, RuntimeError) as error:
+        print(f"chainrule graph: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"chainrule graph: {_reason(error, args.output)}", file=sys.stderr)
+        return 1
     print(f"wrote {path}")
     return 0
 
 
+def _reason(error: OSError, path: Path) -> str:
+    """One line for an OSError met writing ``path``."""
+    if error.strerror is None:  # our own message, which names the path
+        return str(error)
+    return f"cannot write {path}: {error.strerror}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    for argument in arguments:
+        try:
+            argument.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = argument.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            print(f"chainrule: the argument {shown!r} holds bytes that are not valid text "
+                  "(UTF-8); retype it", file=sys.stderr)
+            return 2
+    args = _parser().parse_args(arguments)
     if args.command == "train":
         return train(args)
     if args.command == "graph":

@@ -8,7 +8,6 @@ derivative (x_i for w_i, w_i for x_i, 1 for b).
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -18,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Value, dot
-from autograd.files import write_json
+from autograd.files import read_json, write_json
 from autograd.functions import dots
 
 __all__ = ["ACTIVATIONS", "INITS", "MLP", "Layer", "Module", "ModuleList", "Neuron", "Outputs"]
@@ -342,9 +341,15 @@ class Module:
             )
         values = {}
         for name, raw in state.items():
-            if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not math.isfinite(raw):
-                raise ValueError(f"load_state_dict: {name} = {raw!r} is not a finite number")
-            values[name] = float(raw)
+            value = None
+            if isinstance(raw, (int, float, np.integer, np.floating)) and not isinstance(
+                raw, (bool, np.bool_)
+            ):
+                with contextlib.suppress(OverflowError):  # an int beyond any float
+                    value = float(raw)
+            if value is None or not math.isfinite(value):
+                raise ValueError(f"load_state_dict: {name} = {raw!r:.60} is not a finite number")
+            values[name] = value
         for name, p in named.items():
             p.data = values[name]
 
@@ -363,17 +368,11 @@ class Module:
         format or another architecture raises ValueError naming the mismatch,
         and the module is left unchanged.
         """
-        text = Path(path).read_text(encoding="utf-8")
-        try:
-            saved = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise ValueError(
-                f"load: {path} is not valid JSON ({error}); the file is corrupt or not a "
-                "chainrule model"
-            ) from None
+        saved = read_json(path, "chainrule model file")
         if not isinstance(saved, dict) or saved.get("format") != FORMAT:
             raise ValueError(f"load: {path} is not a chainrule model file (no {FORMAT!r} format)")
-        if saved.get("version") != FORMAT_VERSION:
+        version = saved.get("version")
+        if type(version) is not int or version != FORMAT_VERSION:  # (true is not 1)
             raise ValueError(
                 f"load: {path} has format version {saved.get('version')!r}; "
                 f"this chainrule reads version {FORMAT_VERSION}"
@@ -393,10 +392,10 @@ def _put(container: Any, key: Any, value: Value) -> None:
         setattr(container, key, value)
 
 
-def _few(names: list[str]) -> str:
+def _few(names: list[Any]) -> str:
     if not names:
         return "none"
-    shown = ", ".join(names[:3])
+    shown = ", ".join(name if isinstance(name, str) else repr(name) for name in names[:3])
     return f"{shown} (+{len(names) - 3} more)" if len(names) > 3 else shown
 
 

@@ -1,8 +1,13 @@
 """Never a silent inf or nan: backward, grad and jit refuse alike, with the op named."""
 
+import json
 import math
+import os
+import re
+import stat
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -10,6 +15,8 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from autograd import Value, dot, grad, jit, logsumexp, value_and_grad
+from autograd.files import read_json, write_atomic
+from nn import MLP
 
 # -- the examples that used to return inf or nan ------------------------------------
 
@@ -178,3 +185,125 @@ def test_eager_backward_grad_and_jit_agree_including_refusals(program, xs):
         assert math.isclose(value, v0, rel_tol=1e-9, abs_tol=1e-300)
     for grads in (g1, g2):
         assert all(math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-300) for a, b in zip(grads, g0))
+
+
+# -- the graph command never hangs and never prints a traceback -----------------------
+
+
+def _command(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "chainrule", *args], cwd=cwd,
+                          capture_output=True, timeout=120)
+
+
+def test_undecodable_bytes_in_argv_are_a_usage_error(tmp_path):
+    result = _command(b"graph", b"\xff", b"x=1", cwd=tmp_path)
+    assert result.returncode == 2 and b"Traceback" not in result.stderr
+    assert b"not valid text" in result.stderr
+
+
+def test_rendering_is_stopped_at_the_time_limit(tmp_path):
+    expression = "+".join(["x"] * 60)  # took dot more than 300 s
+    started = time.monotonic()
+    result = _command("graph", expression, "x=1", "-o", str(tmp_path / "g.svg"),
+                      "--timeout", "2")
+    assert time.monotonic() - started < 60
+    assert result.returncode == 1 and b"Traceback" not in result.stderr
+    assert b"did not finish laying out the graph" in result.stderr
+    assert not (tmp_path / "g.svg").exists()
+
+
+@pytest.mark.parametrize("target, message", [
+    ("/proc/nope/g.svg", b"cannot write /proc/nope/g.svg"),
+    ("/", b"it is a folder"),
+])
+def test_output_errors_are_one_line(tmp_path, target, message):
+    result = _command("graph", "x*2", "x=1", "-o", target, cwd=tmp_path)
+    assert result.returncode == 1 and b"Traceback" not in result.stderr
+    assert result.stderr.strip().count(b"\n") == 0 and message in result.stderr
+
+
+# -- files: atomic writes replace only regular files; loads refuse what is malformed ---
+
+
+def test_a_write_refuses_a_fifo_and_a_device(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(OSError, match="not a regular file"):
+        write_atomic(fifo, "x")
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    with pytest.raises(OSError, match="not a regular file"):
+        write_atomic("/dev/null", "x")
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    with pytest.raises(IsADirectoryError, match="folder"):
+        write_atomic(tmp_path, "x")
+
+
+def test_a_write_through_a_symlink_replaces_its_target_and_keeps_the_link(tmp_path):
+    target, link = tmp_path / "real.json", tmp_path / "link.json"
+    target.write_text("old")
+    link.symlink_to(target)
+    write_atomic(link, "new")
+    assert link.is_symlink() and target.read_text() == "new"
+
+
+def test_a_write_removes_stale_temporaries_of_a_killed_save_only(tmp_path):
+    path = tmp_path / "model.json"
+    stale, fresh = tmp_path / ".model.json.abcd1234.tmp", tmp_path / ".model.json.wxyz5678.tmp"
+    other = tmp_path / ".other.json.abcd1234.tmp"
+    for leftover in (stale, fresh, other):
+        leftover.write_text("half a file")
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    os.utime(other, (old, old))
+    write_atomic(path, "{}")
+    assert not stale.exists()  # a killed save's leftover
+    assert fresh.exists()  # may be a save running right now
+    assert other.exists()  # another file's
+
+
+@pytest.mark.parametrize("content, problem", [
+    (b'{"a": 1, "a": 2}', "appears twice"),
+    (b'{"a": ' + b"9" * 401 + b"}", "401 digits"),
+    (b'{"a": 1e400}', "beyond the range of a float"),
+    (b'{"a": NaN}', "NaN is not a number JSON allows"),
+    (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    (b'{"a": "\xff\xfe"}', "not UTF-8 text"),
+    (b'{"a": ', "not valid JSON"),
+])
+def test_read_json_names_the_file_and_the_problem(tmp_path, content, problem):
+    path = tmp_path / "bad.json"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=re.escape(problem)) as info:
+        read_json(path)
+    assert str(path) in str(info.value)
+
+
+def _saved_model(tmp_path):
+    model = MLP(2, [3, 2], seed=0)
+    path = model.save(tmp_path / "m.json")
+    return model, path, json.loads(path.read_text())
+
+
+@pytest.mark.parametrize("spoil, problem", [
+    (lambda d: d["parameters"].update({"layers.0.neurons.0.w.0": 10 ** 400}),
+     "an integer with 401 digits"),
+    (lambda d: d["parameters"].update({"layers.0.neurons.0.w.0": "1.0"}),
+     "is not a finite number"),
+    (lambda d: d.update(version=True), "format version True"),
+])
+def test_a_hostile_model_file_is_a_value_error_and_changes_nothing(tmp_path, spoil, problem):
+    model, path, saved = _saved_model(tmp_path)
+    spoil(saved)
+    path.write_text(json.dumps(saved))
+    before = model.state_dict()
+    with pytest.raises(ValueError, match=problem):
+        model.load(path)
+    assert model.state_dict() == before
+
+
+def test_load_state_dict_refuses_huge_integers_and_reports_non_string_keys():
+    model = MLP(2, [2], seed=0)
+    with pytest.raises(ValueError, match="is not a finite number"):
+        model.load_state_dict({**model.state_dict(), "layers.0.neurons.0.b": 10 ** 400})
+    with pytest.raises(ValueError, match=r"unexpected 0"):
+        model.load_state_dict({**model.state_dict(), 0: 1.0})

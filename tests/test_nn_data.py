@@ -109,14 +109,16 @@ def test_standardize_uses_training_statistics_only():
 
 
 def test_wheel_ships_the_data_file(tmp_path):
-    """The CSV is package data: a built wheel carries it, so load_iris works offline."""
+    """The CSV is package data: a built wheel carries it, so load_iris works offline.
+    The build uses the installed setuptools and never reaches the network."""
     root = Path(__file__).resolve().parents[1]
     subprocess.run([sys.executable, "-m", "pip", "wheel", str(root), "--no-deps",
-                    "-q", "-w", str(tmp_path)],
+                    "--no-build-isolation", "--no-index", "-q", "-w", str(tmp_path)],
                    check=True, capture_output=True, timeout=300)
     (wheel,) = tmp_path.glob("chainrule-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
         assert "nn/iris.csv" in names
         assert archive.read("nn/iris.csv") == (root / "nn" / "iris.csv").read_bytes()
+    assert "chainrule/__init__.py" in names  # the command's entry point
     assert any(name.endswith("entry_points.txt") for name in names)

@@ -9,6 +9,7 @@ to do in one line instead of failing with a bare ImportError.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
@@ -22,7 +23,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ImportError as error:
         print(f"chainrule: cannot start: {_explain(error)}", file=sys.stderr)
         return 1
-    return run(argv)
+    try:
+        return run(argv)
+    except KeyboardInterrupt:
+        print("chainrule: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # the reader went away (chainrule train | head): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 def _explain(error: ImportError) -> str:

@@ -29,20 +29,23 @@ from .losses import (
     nll_loss,
 )
 from .metrics import accuracy, confusion_matrix, predict
-from .modules import MLP, Layer, Module, Neuron
+from .modules import MLP, Classifier, Layer, Module, Neuron, Standardize, load
 from .optim import SGD, Adam
 from .perceptron import Perceptron
-from .training import History, fit
+from .training import History, TrainingDiverged, fit
 
 __all__ = [
     "MLP",
     "SGD",
     "Adam",
+    "Classifier",
     "History",
     "Layer",
     "Module",
     "Neuron",
     "Perceptron",
+    "Standardize",
+    "TrainingDiverged",
     "accuracy",
     "batch_loss",
     "binary_cross_entropy",
@@ -50,6 +53,7 @@ __all__ = [
     "cross_entropy",
     "fit",
     "hinge_loss",
+    "load",
     "mse_loss",
     "nll_loss",
     "predict",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import math
 import os
@@ -11,9 +12,11 @@ from importlib import resources
 import numpy as np
 
 __all__ = [
+    "DIGITS_CLASSES",
     "IRIS_CLASSES",
     "IRIS_FEATURES",
     "Standardizer",
+    "load_digits",
     "load_iris",
     "make_moons",
     "standardize",
@@ -22,6 +25,24 @@ __all__ = [
 
 IRIS_FEATURES = ("sepal_length", "sepal_width", "petal_length", "petal_width")
 IRIS_CLASSES = ("setosa", "versicolor", "virginica")
+
+
+DIGITS_CLASSES = tuple(str(d) for d in range(10))
+
+
+def load_digits() -> tuple[np.ndarray, np.ndarray]:
+    """The 8x8 handwritten digits: X of shape (1797, 64) with pixel values 0..16
+    (float64, row by row of the image), y of shape (1797,) with the digit 0..9.
+
+    The UCI optical-digits test set, bundled (source and licence: nn/DATASETS.md).
+    ``X[i].reshape(8, 8)`` is the image.
+    """
+    raw = resources.files("nn").joinpath("digits.csv.gz").read_bytes()
+    table = np.loadtxt(io.StringIO(gzip.decompress(raw).decode("ascii")), delimiter=",")
+    if table.shape != (1797, 65):
+        raise ValueError(f"digits.csv.gz (bundled): expected 1797 rows of 65 numbers, got "
+                         f"{table.shape}; the package is damaged, reinstall chainrule")
+    return table[:, :64].copy(), table[:, 64].astype(np.int64)
 
 
 def load_iris(path: str | os.PathLike[str] | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -8,6 +8,8 @@ derivative (x_i for w_i, w_i for x_i, 1 for b).
 from __future__ import annotations
 
 import contextlib
+import functools
+import itertools
 import math
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -20,7 +22,21 @@ from autograd import Value, dot
 from autograd.files import read_json, write_json
 from autograd.functions import dots
 
-__all__ = ["ACTIVATIONS", "INITS", "MLP", "Layer", "Module", "ModuleList", "Neuron", "Outputs"]
+__all__ = [
+    "ACTIVATIONS",
+    "INITS",
+    "MLP",
+    "MODULE_TYPES",
+    "Classifier",
+    "Layer",
+    "Module",
+    "ModuleList",
+    "Neuron",
+    "Outputs",
+    "Standardize",
+    "load",
+    "module_from_config",
+]
 
 FORMAT = "chainrule-module"
 FORMAT_VERSION = 1
@@ -151,6 +167,18 @@ class Outputs(list):
             f"{name!r} is an attribute of a Value, but this is a list of {len(self)} outputs "
             f"(a Layer, or an MLP with several outputs, returns a list); {fix}"
         )
+
+
+def _class_or_instance_method(function: Callable[..., Any]) -> Any:
+    """A method that receives the class when called on it, the instance otherwise."""
+
+    class Descriptor:
+        def __get__(self, instance: Any, owner: Any) -> Callable[..., Any]:
+            return functools.partial(function, owner if instance is None else instance)
+
+    descriptor = Descriptor()
+    descriptor.__doc__ = function.__doc__
+    return descriptor
 
 
 class Module:
@@ -361,28 +389,124 @@ class Module:
              "parameters": self.state_dict()},
         )
 
-    def load(self, path: str | os.PathLike[str]) -> None:
-        """Load parameters saved by :meth:`save` into this module.
+    @_class_or_instance_method
+    def load(self_or_class: Any, path: str | os.PathLike[str]) -> Any:
+        """Load a model saved by :meth:`save`; returns it.
 
-        The file must describe the same architecture; a corrupt file, another
-        format or another architecture raises ValueError naming the mismatch,
-        and the module is left unchanged.
+        On a class, ``MLP.load(path)`` builds the model the file describes (it must be
+        an MLP; :func:`nn.load` takes any type). On a model, ``model.load(path)`` loads
+        the parameters into it: the file must describe the same architecture. A
+        corrupt, foreign or hostile file raises ValueError naming the problem, and
+        nothing is built or changed.
         """
-        saved = read_json(path, "chainrule model file")
-        if not isinstance(saved, dict) or saved.get("format") != FORMAT:
-            raise ValueError(f"load: {path} is not a chainrule model file (no {FORMAT!r} format)")
-        version = saved.get("version")
-        if type(version) is not int or version != FORMAT_VERSION:  # (true is not 1)
+        if isinstance(self_or_class, type):
+            model = load(path)
+            if not isinstance(model, self_or_class):
+                kind = self_or_class.__name__
+                raise ValueError(f"load: {path} holds a {type(model).__name__}; {kind}.load "
+                                 f"builds only a {kind}: use nn.load(path) for any model")
+            return model
+        self = self_or_class
+        saved = _read_model_file(path)
+        if saved["module"] != self.config():
             raise ValueError(
-                f"load: {path} has format version {saved.get('version')!r}; "
-                f"this chainrule reads version {FORMAT_VERSION}"
+                f"load: {path} holds {_describe(saved['module'])} but this model is "
+                f"{self!r}; build the model with the saved architecture first, or use "
+                "nn.load(path), which builds it"
             )
-        if saved.get("module") != self.config():
-            raise ValueError(
-                f"load: {path} holds {_describe(saved.get('module'))} but this model is "
-                f"{self!r}; build the model with the saved architecture first"
-            )
-        self.load_state_dict(saved.get("parameters"))
+        self.load_state_dict(saved["parameters"])
+        return self
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Module:
+        """A new module (fresh parameters) from :meth:`config`'s plain data, checked
+        strictly first. Subclasses that can be saved define it."""
+        raise NotImplementedError(f"{cls.__name__}.from_config() is not defined")
+
+
+#: the module types a model file may name, for :func:`load`
+MODULE_TYPES: dict[str, type[Module]] = {}
+
+#: no model file builds more parameters than this (a hostile file could ask for billions)
+MAX_PARAMETERS = 5_000_000
+
+
+def load(path: str | os.PathLike[str]) -> Module:
+    """The model saved in ``path`` (by ``model.save``), whatever its type.
+
+    The file is checked completely -- JSON, format, version, every module's
+    architecture, the parameter budget, every parameter's name and number -- before
+    the model is returned; a truncated, foreign or hostile file raises ValueError
+    naming the problem. Never pickle: a model file cannot run code.
+    """
+    saved = _read_model_file(path)
+    try:
+        model = module_from_config(saved["module"])
+    except ValueError as error:
+        raise ValueError(f"load: {path}: {error}") from None
+    try:
+        model.load_state_dict(saved["parameters"])
+    except ValueError as error:
+        raise ValueError(f"load: {path}: {error}") from None
+    return model
+
+
+def module_from_config(config: Any) -> Module:
+    """The module ``config`` describes (see :meth:`Module.config`), after checking it."""
+    if not isinstance(config, dict) or not isinstance(config.get("type"), str):
+        raise ValueError(f"a module description must be an object with a type, got "
+                         f"{_describe(config):.80}")
+    kind = MODULE_TYPES.get(config["type"])
+    if kind is None:
+        raise ValueError(f"unknown module type {config['type']!r:.40}; this chainrule builds "
+                         f"{', '.join(sorted(MODULE_TYPES))}")
+    return kind.from_config(config)
+
+
+def _read_model_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    saved = read_json(path, "chainrule model file")
+    if not isinstance(saved, dict) or saved.get("format") != FORMAT:
+        raise ValueError(f"load: {path} is not a chainrule model file (no {FORMAT!r} format)")
+    version = saved.get("version")
+    if type(version) is not int or version != FORMAT_VERSION:  # (true is not 1)
+        raise ValueError(f"load: {path} has format version {version!r:.20}; this chainrule "
+                         f"reads version {FORMAT_VERSION}")
+    if set(saved) != {"format", "version", "module", "parameters"}:
+        extra = sorted(set(saved) - {"format", "version", "module", "parameters"})
+        raise ValueError(f"load: {path} has unexpected or missing entries "
+                         f"({', '.join(map(repr, extra)) or 'module or parameters missing'})")
+    return saved
+
+
+def _fields(config: dict[str, Any], kind: str, **expected: Any) -> list[Any]:
+    """The values of ``config``'s fields, each checked by its ``expected`` test."""
+    if set(config) != {"type", *expected}:
+        raise ValueError(f"a {kind} is described by {', '.join(expected)}; got "
+                         f"{', '.join(sorted(map(str, config)))}")
+    values = []
+    for name, test in expected.items():
+        if not test(config[name]):
+            raise ValueError(f"{kind}: {name} = {config[name]!r:.60} is not valid")
+        values.append(config[name])
+    return values
+
+
+def _size(x: Any) -> bool:
+    return type(x) is int and 1 <= x <= MAX_PARAMETERS
+
+
+def _sizes(x: Any) -> bool:
+    return type(x) is list and 0 < len(x) <= 1000 and all(map(_size, x))
+
+
+def _activation(x: Any) -> bool:
+    return isinstance(x, str) and x in ACTIVATIONS
+
+
+def _check_budget(count: int, kind: str) -> None:
+    if count > MAX_PARAMETERS:
+        raise ValueError(f"{kind} would have {count} parameters, more than the "
+                         f"{MAX_PARAMETERS} a chainrule model file may build")
 
 
 def _put(container: Any, key: Any, value: Value) -> None:
@@ -454,6 +578,12 @@ class Neuron(Module):
     def config(self) -> dict[str, Any]:
         return {"type": "Neuron", "nin": self.nin, "activation": self.activation}
 
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Neuron:
+        nin, activation = _fields(config, "Neuron", nin=_size, activation=_activation)
+        _check_budget(nin + 1, "the Neuron")
+        return cls(nin, activation)
+
 
 class Layer(Module):
     """``nout`` neurons on the same ``nin`` inputs (``init``: see :class:`Neuron`).
@@ -495,6 +625,13 @@ class Layer(Module):
 
     def config(self) -> dict[str, Any]:
         return {"type": "Layer", "nin": self.nin, "nout": self.nout, "activation": self.activation}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Layer:
+        nin, nout, activation = _fields(config, "Layer", nin=_size, nout=_size,
+                                        activation=_activation)
+        _check_budget((nin + 1) * nout, "the Layer")
+        return cls(nin, nout, activation)
 
 
 class MLP(Module):
@@ -542,3 +679,163 @@ class MLP(Module):
             "nouts": [layer.nout for layer in self.layers],
             "activation": self._activation,
         }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> MLP:
+        nin, nouts, activation = _fields(config, "MLP", nin=_size, nouts=_sizes,
+                                         activation=_activation)
+        sizes = [nin, *nouts]
+        _check_budget(sum((a + 1) * b for a, b in itertools.pairwise(sizes)), "the MLP")
+        return cls(nin, nouts, activation)
+
+
+class Standardize(Module):
+    """x -> (x - mean) / scale, feature by feature: preprocessing learned on the
+    training data, kept inside the model so that a saved model works on raw
+    measurements. It has no parameters (mean and scale are fixed, saved in its config).
+
+    Numbers in, numbers out; Values in, Values out (then it is differentiable with
+    respect to the inputs).
+    """
+
+    def __init__(self, mean: Sequence[float], scale: Sequence[float]) -> None:
+        mean = [float(m) for m in mean]
+        scale = [float(s) for s in scale]
+        if not mean or len(mean) != len(scale):
+            raise ValueError(f"Standardize: mean and scale need the same number (>= 1) of "
+                             f"features, got {len(mean)} and {len(scale)}")
+        if not all(math.isfinite(m) for m in mean) or not all(
+            math.isfinite(s) and s > 0.0 for s in scale
+        ):
+            raise ValueError("Standardize: mean must be finite and scale finite and > 0")
+        self._mean = tuple(mean)
+        self._scale = tuple(scale)
+
+    @classmethod
+    def fit(cls, X: Any) -> Standardize:
+        """Mean and standard deviation of each column of ``X`` (a constant column keeps
+        scale 1: it is only centred)."""
+        X = np.asarray(X, dtype=float)
+        if X.ndim != 2 or len(X) == 0:
+            raise ValueError(f"Standardize.fit: expected a matrix (n, features), got shape "
+                             f"{X.shape}")
+        std = X.std(axis=0)
+        return cls(X.mean(axis=0), np.where(std > 0.0, std, 1.0))
+
+    @property
+    def nin(self) -> int:
+        return len(self._mean)
+
+    @property
+    def mean(self) -> list[float]:
+        return list(self._mean)
+
+    @property
+    def scale(self) -> list[float]:
+        return list(self._scale)
+
+    def forward(self, x: Sequence[Any]) -> list[Any]:
+        """(x_i - mean_i) / scale_i for one sample."""
+        try:
+            count = len(x)
+        except TypeError:
+            count = None
+        if count != self.nin:
+            raise ValueError(f"{self!r} expects {self.nin} features, got "
+                             f"{count if count is not None else type(x).__name__}")
+        return [(xi - m) / s if isinstance(xi, Value) else (float(xi) - m) / s
+                for xi, m, s in zip(x, self._mean, self._scale)]
+
+    def config(self) -> dict[str, Any]:
+        return {"type": "Standardize", "mean": list(self._mean), "scale": list(self._scale)}
+
+    def __repr__(self) -> str:
+        return f"Standardize(nin={self.nin})"
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Standardize:
+        def numbers(x: Any) -> bool:
+            return type(x) is list and 0 < len(x) <= MAX_PARAMETERS and all(
+                type(v) in (int, float) for v in x)
+
+        mean, scale = _fields(config, "Standardize", mean=numbers, scale=numbers)
+        return cls(mean, scale)
+
+
+class Classifier(Module):
+    """A trained classifier, ready for raw data: optional preprocessing (a
+    :class:`Standardize`), then a network whose outputs are the logits of the
+    named ``classes``. Saved and loaded as one model.
+
+    ``classifier(x)`` returns the logits; ``predict(X)`` the class indices and
+    ``predict_proba(X)`` the softmax probabilities, for one sample or a matrix.
+    """
+
+    def __init__(self, network: Module, classes: Sequence[str],
+                 preprocess: Module | None = None) -> None:
+        classes = [str(c) for c in classes]
+        if len(classes) < 2 or len(set(classes)) != len(classes):
+            raise ValueError(f"Classifier: needs two or more distinct class names, got "
+                             f"{classes!r:.80}")
+        outputs = network.config().get("nouts", [None])[-1]
+        if outputs is not None and outputs != len(classes):
+            raise ValueError(f"Classifier: the network has {outputs} outputs for "
+                             f"{len(classes)} classes")
+        self.preprocess = preprocess
+        self.network = network
+        self._classes = tuple(classes)
+
+    @property
+    def classes(self) -> list[str]:
+        return list(self._classes)
+
+    @property
+    def nin(self) -> int:
+        return (self.preprocess or self.network).nin
+
+    def forward(self, x: Sequence[Any]) -> Any:
+        """The class logits for one raw sample."""
+        return self.network(x if self.preprocess is None else self.preprocess(x))
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """softmax(logits): one row of class probabilities per sample (or one row)."""
+        from autograd import no_grad, softmax
+
+        X = np.asarray(X, dtype=float)
+        rows = X[None, :] if X.ndim == 1 else X
+        with no_grad():
+            probabilities = np.array([[p.data for p in softmax(self(row))] for row in rows])
+        return probabilities[0] if X.ndim == 1 else probabilities
+
+    def predict(self, X: Any) -> Any:
+        """The most probable class index, for one sample (an int) or each row."""
+        probabilities = self.predict_proba(X)
+        if probabilities.ndim == 1:
+            return int(np.argmax(probabilities))
+        return np.argmax(probabilities, axis=1)
+
+    def config(self) -> dict[str, Any]:
+        return {"type": "Classifier", "classes": list(self._classes),
+                "preprocess": None if self.preprocess is None else self.preprocess.config(),
+                "network": self.network.config()}
+
+    def __repr__(self) -> str:
+        preprocess = "" if self.preprocess is None else f"{self.preprocess!r} -> "
+        return f"Classifier({preprocess}{self.network!r}, classes={list(self._classes)!r})"
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Classifier:
+        def names(x: Any) -> bool:
+            return type(x) is list and 2 <= len(x) <= 100_000 and all(
+                isinstance(c, str) and len(c) <= 200 for c in x)
+
+        classes, preprocess, network = _fields(
+            config, "Classifier", classes=names,
+            preprocess=lambda x: x is None or isinstance(x, dict),
+            network=lambda x: isinstance(x, dict))
+        return cls(module_from_config(network), classes,
+                   None if preprocess is None else module_from_config(preprocess))
+
+
+MODULE_TYPES.update({cls.__name__: cls for cls in (Neuron, Layer, MLP, Standardize,
+                                                   Classifier)})

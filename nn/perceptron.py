@@ -18,7 +18,7 @@ import numpy as np
 
 from autograd import no_grad
 
-from .modules import Neuron
+from .modules import MODULE_TYPES, Neuron, _check_budget, _fields, _size
 
 __all__ = ["Perceptron"]
 
@@ -31,6 +31,12 @@ class Perceptron(Neuron):
 
     def config(self) -> dict[str, Any]:
         return {"type": "Perceptron", "nin": self.nin}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Perceptron:
+        (nin,) = _fields(config, "Perceptron", nin=_size)
+        _check_budget(nin + 1, "the Perceptron")
+        return cls(nin)
 
     @no_grad()
     def predict(self, X: Any) -> Any:
@@ -76,3 +82,6 @@ class Perceptron(Neuron):
             if mistakes == 0:
                 break
         return mistakes_per_epoch
+
+
+MODULE_TYPES["Perceptron"] = Perceptron

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -17,7 +19,7 @@ from .metrics import accuracy
 from .modules import Module
 from .optim import SGD, Optimizer
 
-__all__ = ["History", "fit"]
+__all__ = ["EXPLODES_AT", "History", "TrainingDiverged", "fit"]
 
 
 @dataclass
@@ -85,26 +87,55 @@ def fit(
         loss = LOSSES[loss]
     if threshold is None:
         threshold = 0.5 if loss is binary_cross_entropy else 0.0
+    params = model.parameters()
     if optimizer is None:
-        optimizer = SGD(model.parameters(), lr=0.05)
+        optimizer = SGD(params, lr=0.05)
+    _check_optimizer(optimizer, params)
 
     step = _jit_step(model, loss, X, y) if jit else None
     rng = np.random.default_rng(seed)
     history = History()
     targets = y.tolist()  # plain Python ints / floats for the loss functions
+    first_loss = None  # a step's mean loss beyond EXPLODES_AT times this one has diverged
+    before = list(map(_data, params))
     for epoch in tqdm(range(epochs), desc="training", unit="epoch", disable=not progress):
         order = rng.permutation(len(X)) if shuffle else np.arange(len(X))
         total = 0.0
-        for start in range(0, len(X), batch_size):
+        for number, start in enumerate(range(0, len(X), batch_size), 1):
             batch = order[start : start + batch_size]
-            if step is not None:
-                total += step(batch, optimizer)
-                continue
-            optimizer.zero_grad()
-            batch_mean = batch_loss(loss, [model(X[i]) for i in batch], [targets[i] for i in batch])
-            batch_mean.backward()
-            optimizer.step()
-            total += batch_mean.data * len(batch)
+            # The loss of this step is computed with the parameters the previous update
+            # made: when it explodes, the last parameters known to give a sane loss are
+            # those before the previous step. They are restored.
+            sane, before = before, list(map(_data, params))
+            try:
+                if step is not None:
+                    batch_total = step(batch, optimizer)
+                else:
+                    optimizer.zero_grad()
+                    batch_mean = batch_loss(loss, [model(X[i]) for i in batch],
+                                            [targets[i] for i in batch])
+                    batch_mean.backward()
+                    optimizer.step()
+                    batch_total = batch_mean.data * len(batch)
+            except ArithmeticError as error:  # an overflow inside an op, forward or backward
+                _restore(params, sane)
+                raise _diverged(epoch, epochs, number, optimizer, str(error), history) from None
+            except BaseException:
+                _restore(params, before)  # whatever stopped the step, the model stays usable
+                raise
+            mean = batch_total / len(batch)
+            if first_loss is None:
+                first_loss = max(1.0, abs(mean))
+            if not abs(mean) <= EXPLODES_AT * first_loss:
+                _restore(params, sane)
+                raise _diverged(epoch, epochs, number, optimizer,
+                                f"the loss reached {mean:.3g}, more than {EXPLODES_AT:.0e} "
+                                f"times its first value {first_loss:.3g}", history)
+            if not math.isfinite(sum(map(_data, params))):
+                _restore(params, before)
+                raise _diverged(epoch, epochs, number, optimizer,
+                                "the update made a parameter inf or nan", history)
+            total += batch_total
         history.loss.append(total / len(X))
         history.accuracy.append(accuracy(model, X, y, threshold))
         if validation is not None:
@@ -112,6 +143,50 @@ def fit(
         if on_epoch is not None:
             on_epoch(epoch, history)
     return history
+
+
+#: a step whose mean loss exceeds this many times the first step's (or 1) has diverged
+EXPLODES_AT = 1e6
+
+_data = attrgetter("data")
+
+
+class TrainingDiverged(RuntimeError):
+    """Training stopped because the loss or a parameter stopped being a finite, sane
+    number. The model's parameters are back to the last values that gave a sane loss
+    (those before the update that broke it); ``history`` holds the epochs completed."""
+
+    def __init__(self, message: str, history: History) -> None:
+        super().__init__(message)
+        self.history = history
+
+
+def _diverged(epoch: int, epochs: int, number: int, optimizer: Optimizer, reason: str,
+              history: History) -> TrainingDiverged:
+    lr = getattr(optimizer, "lr", None)
+    advice = (f"lower the learning rate (lr={lr:g}; try {lr / 10:g})" if lr
+              else "lower the learning rate")
+    return TrainingDiverged(
+        f"training diverged at epoch {epoch + 1}/{epochs}, step {number}: {reason}. The "
+        "parameters are back to the last values that gave a finite, sane loss; "
+        f"{advice}, and standardize the inputs if they are not", history)
+
+
+def _restore(params: list[Value], values: list[float]) -> None:
+    for p, value in zip(params, values):
+        p.data = value
+
+
+def _check_optimizer(optimizer: Optimizer, params: list[Value]) -> None:
+    mine = set(params)  # Values hash by identity
+    foreign = sum(p not in mine for p in optimizer.params)
+    if foreign:
+        raise ValueError(
+            f"fit: the optimizer updates {foreign} parameter{'s' * (foreign > 1)} that "
+            f"{'are' if foreign > 1 else 'is'} not this model's (was it built over another "
+            "model's parameters?); build it from this model: "
+            f"{type(optimizer).__name__}(model.parameters(), lr=...)"
+        )
 
 
 _VECTORISE_FROM = 16  # minibatches this large run the compiled step on numpy arrays

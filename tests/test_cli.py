@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+import nn
 from autograd.expr import FUNCTIONS
 from nn import MLP
 from nn.cli import main
@@ -26,8 +27,9 @@ def test_default_train_reaches_the_promised_test_accuracy(tmp_path, capsys):
     assert sum(map(sum, history["confusion_matrix"])) == 45
     assert sum(history["confusion_matrix"][i][i] for i in range(3)) == round(
         history["test_accuracy"] * 45)
-    model = MLP(4, [16, 3])
-    model.load(tmp_path / "model.json")  # the saved model loads into the same architecture
+    model = nn.load(tmp_path / "model.json")  # the whole model: standardization included
+    assert model.network.config() == MLP(4, [16, 3]).config()
+    assert model.classes == ["setosa", "versicolor", "virginica"]
 
 
 def test_train_is_deterministic(tmp_path):

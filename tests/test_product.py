@@ -94,7 +94,7 @@ def test_load_on_the_class_and_on_an_instance_returns_the_model(tmp_path):
     assert again.load(path) is again and again.state_dict() == mlp.state_dict()
     classifier, _, _ = _trained_classifier()
     other = classifier.save(tmp_path / "c.json")
-    with pytest.raises(ValueError, match="holds a Classifier; MLP.load builds only a MLP"):
+    with pytest.raises(ValueError, match=r"holds a Classifier; MLP\.load builds only a MLP"):
         MLP.load(other)
 
 

@@ -309,7 +309,10 @@ class Value:
     label: str
 
     def __init__(self, data: float, label: str = "") -> None:
-        self.data = _to_float(data, "Value")
+        if type(data) is float and data - data == 0.0:  # a finite float: the common case
+            self.data = data
+        else:
+            self.data = _to_float(data, "Value")
         self.grad = 0.0
         self.label = label
         self._number = _next_number()

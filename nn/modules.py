@@ -71,7 +71,7 @@ def _as_inputs(x: Any, expected: int, owner: Any) -> list[Value]:
     if type(x) is list:  # the common case, quickly
         if len(x) != expected:
             raise ValueError(f"{owner!r} expects {expected} inputs, got {len(x)}")
-        return [xi if type(xi) is Value else _as_input(xi) for xi in x]
+        return [xi if type(xi) is Value else Value(xi) for xi in x]
     try:
         count = len(x)
     except TypeError:

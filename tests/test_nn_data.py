@@ -120,5 +120,6 @@ def test_wheel_ships_the_data_file(tmp_path):
         names = archive.namelist()
         assert "nn/iris.csv" in names
         assert archive.read("nn/iris.csv") == (root / "nn" / "iris.csv").read_bytes()
+    assert "nn/digits.csv.gz" in names and "nn/DATASETS.md" in names  # data, source, licence
     assert "chainrule/__init__.py" in names  # the command's entry point
     assert any(name.endswith("entry_points.txt") for name in names)

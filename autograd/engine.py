@@ -49,6 +49,7 @@ _DOT = OPS["dot"]
 _UNARY_OPS = {name: op for name, op in OPS.items() if op.arity == 1}
 _POW, _RPOW, _POWV = OPS["pow"], OPS["rpow"], OPS["powv"]
 _RELU = OPS["relu"]
+_MOD = OPS["mod"]
 
 
 # ---------------------------------------------------------------------------
@@ -298,8 +299,10 @@ class Value:
     that made it ("" for a leaf) and ``parents`` are its operands, in order.
 
     Every operation accepts Values or plain numbers on either side:
-    ``+ - * / **``, unary ``-``, ``abs()``, and the methods ``exp log sqrt tanh
-    sigmoid relu step sin cos``. Their derivative rules live in :mod:`autograd.ops`.
+    ``+ - * / ** %``, unary ``-``, ``abs()``, and the methods ``exp log sqrt tanh
+    sigmoid relu step sin cos tan asin acos atan sinh cosh log1p expm1``. Their
+    derivative rules live in :mod:`autograd.ops`, with the functional forms
+    (``autograd.exp(x)`` and so on) that work on floats and Values alike.
     """
 
     __slots__ = ("_number", "_op", "_parents", "data", "grad", "label")
@@ -532,6 +535,46 @@ class Value:
     def cos(self) -> Value:
         """Cosine; d/dx = -sin(x)."""
         return _record_unary(_UNARY_OPS["cos"], self)
+
+    def tan(self) -> Value:
+        """Tangent; d/dx = 1 + tan(x)**2."""
+        return _record_unary(_UNARY_OPS["tan"], self)
+
+    def asin(self) -> Value:
+        """Arcsine; raises ValueError outside [-1, 1]; d/dx = 1 / sqrt(1 - x**2)."""
+        return _record_unary(_UNARY_OPS["asin"], self)
+
+    def acos(self) -> Value:
+        """Arccosine; raises ValueError outside [-1, 1]; d/dx = -1 / sqrt(1 - x**2)."""
+        return _record_unary(_UNARY_OPS["acos"], self)
+
+    def atan(self) -> Value:
+        """Arctangent; d/dx = 1 / (1 + x**2)."""
+        return _record_unary(_UNARY_OPS["atan"], self)
+
+    def sinh(self) -> Value:
+        """Hyperbolic sine; d/dx = cosh(x)."""
+        return _record_unary(_UNARY_OPS["sinh"], self)
+
+    def cosh(self) -> Value:
+        """Hyperbolic cosine; d/dx = sinh(x)."""
+        return _record_unary(_UNARY_OPS["cosh"], self)
+
+    def log1p(self) -> Value:
+        """log(1 + x), exact for tiny x (log1p(1e-20) == 1e-20); raises for x <= -1."""
+        return _record_unary(_UNARY_OPS["log1p"], self)
+
+    def expm1(self) -> Value:
+        """e**x - 1, exact for tiny x (expm1(1e-20) == 1e-20); d/dx = e**x."""
+        return _record_unary(_UNARY_OPS["expm1"], self)
+
+    def __mod__(self, other: Any) -> Value:
+        """a % b = a - b floor(a / b), with the sign of b (Python's %, torch.remainder);
+        d/da = 1, d/db = -floor(a / b)."""
+        return self._binary(_MOD, other, False)
+
+    def __rmod__(self, other: Any) -> Value:
+        return self._binary(_MOD, other, True)
 
     # -- graph utilities ----------------------------------------------------
 

@@ -26,7 +26,8 @@ MAX_NODES = 500
 #: the functions an expression may call, each with one argument
 FUNCTIONS = {
     name: getattr(Value, name)
-    for name in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "step", "abs", "sin", "cos")
+    for name in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "step", "abs", "sin", "cos",
+                 "tan", "asin", "acos", "atan", "sinh", "cosh", "log1p", "expm1")
 }
 
 _BINARY = {

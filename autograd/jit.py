@@ -584,6 +584,41 @@ def _np_logsumexp(*xs: Any) -> Any:
     return m + np.log(sum(np.exp(x - m) for x in xs))
 
 
+def _np_asin(x: Any) -> Any:
+    _np_check(np.abs(x) > 1.0, "asin: argument must be in [-1, 1] in every sample")
+    return np.arcsin(x)
+
+
+def _np_acos(x: Any) -> Any:
+    _np_check(np.abs(x) > 1.0, "acos: argument must be in [-1, 1] in every sample")
+    return np.arccos(x)
+
+
+def _np_sinh(x: Any) -> Any:
+    _np_check(np.abs(x) > 710.4, "sinh: overflow in a batch", OverflowError)
+    return np.sinh(x)
+
+
+def _np_cosh(x: Any) -> Any:
+    _np_check(np.abs(x) > 710.4, "cosh: overflow in a batch", OverflowError)
+    return np.cosh(x)
+
+
+def _np_log1p(x: Any) -> Any:
+    _np_check(np.asarray(x) <= -1.0, "log1p: argument must be > -1 in every sample")
+    return np.log1p(x)
+
+
+def _np_expm1(x: Any) -> Any:
+    _np_check(np.asarray(x) > _EXP_MAX, "expm1: overflow in a batch", OverflowError)
+    return np.expm1(x)
+
+
+def _np_mod(a: Any, b: Any) -> Any:
+    _np_check(np.asarray(b) == 0.0, "mod: modulo by zero in a batch", ZeroDivisionError)
+    return np.mod(a, b)
+
+
 _NUMPY_HELPERS: dict[str, Callable[..., Any]] = {
     "div": _np_div,
     "pow": _np_pow,
@@ -600,6 +635,21 @@ _NUMPY_HELPERS: dict[str, Callable[..., Any]] = {
     "abs": np.abs,
     "sin": np.sin,
     "cos": np.cos,
+    "tan": np.tan,
+    "asin": _np_asin,
+    "acos": _np_acos,
+    "atan": np.arctan,
+    "sinh": _np_sinh,
+    "cosh": _np_cosh,
+    "log1p": _np_log1p,
+    "expm1": _np_expm1,
+    "atan2": np.arctan2,
+    "mod": _np_mod,
+    "floordiv": lambda a, b: np.floor(np.asarray(a, dtype=float) / b),
+    "maximum": np.maximum,
+    "minimum": np.minimum,
+    "share": lambda a, b: np.where(np.asarray(a) > b, 1.0, np.where(np.asarray(a) == b, 0.5,
+                                                                     0.0)),
     "logsumexp": _np_logsumexp,
 }
 assert set(_NUMPY_HELPERS) == set(CODE_HELPERS)

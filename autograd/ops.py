@@ -15,11 +15,36 @@ Nothing here knows about the graph; :mod:`autograd.engine` owns that.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable
 from operator import mul as _mul
 from typing import Any
 
-__all__ = ["CODE_HELPERS", "OPS", "Op"]
+__all__ = [
+    "CODE_HELPERS",
+    "OPS",
+    "Op",
+    "acos",
+    "asin",
+    "atan",
+    "atan2",
+    "cos",
+    "cosh",
+    "exp",
+    "expm1",
+    "log",
+    "log1p",
+    "maximum",
+    "minimum",
+    "relu",
+    "sigmoid",
+    "sin",
+    "sinh",
+    "sqrt",
+    "step",
+    "tan",
+    "tanh",
+]
 
 _EXP_MAX = math.log(1.7976931348623157e308)  # 709.78...: exp() of more overflows
 
@@ -57,24 +82,9 @@ class Op:
 
 
 # ---------------------------------------------------------------------------
-# Helpers usable in rules on floats and on Values alike.
-# The engine stores data as float, so ``type(x) is float`` tells the two apart.
-
-
-def _exp(x):
-    return _exp_forward(x) if type(x) is float else x.exp()
-
-
-def _log(x):
-    return _log_forward(x) if type(x) is float else x.log()
-
-
-def _sin(x):
-    return math.sin(x) if type(x) is float else x.sin()
-
-
-def _cos(x):
-    return math.cos(x) if type(x) is float else x.cos()
+# The rules call the functional forms (``exp``, ``log``, ``sin``, ... at the end of this
+# module), which work on floats and on Values alike. The engine stores data as float,
+# so ``type(x) is float`` tells the two apart.
 
 
 def _data(x) -> float:
@@ -221,7 +231,7 @@ def _logsumexp_forward(*xs: float) -> float:
 
 def _logsumexp_local(*args):
     *inputs, out = args
-    return tuple(_exp(x - out) for x in inputs)  # softmax_i = exp(x_i - logsumexp(x))
+    return tuple(exp(x - out) for x in inputs)  # softmax_i = exp(x_i - logsumexp(x))
 
 
 def _dot_code(inputs: list[str], out: str) -> tuple[str, list[str]]:
@@ -249,6 +259,76 @@ def _sign(x: float) -> float:
     return (x > 0.0) - (x < 0.0) + 0.0
 
 
+def _checked(name: str, function: Callable[[float], float], x: float) -> float:
+    """``function(x)`` with math's OverflowError turned into a message naming the op."""
+    try:
+        return function(x)
+    except OverflowError:
+        raise OverflowError(f"{name}: {name}({_fmt(x)}) overflows a float; rescale the "
+                            "input") from None
+
+
+def _in_unit_interval(name: str, x: float) -> float:
+    if not -1.0 <= x <= 1.0:
+        raise ValueError(f"{name}: argument must be in [-1, 1], got {_fmt(x)}; outside it "
+                         f"{name} is not real (clip the input, or check what feeds it)")
+    return x
+
+
+def _asin_forward(x: float) -> float:
+    return math.asin(_in_unit_interval("asin", x))
+
+
+def _acos_forward(x: float) -> float:
+    return math.acos(_in_unit_interval("acos", x))
+
+
+def _sinh_forward(x: float) -> float:
+    return _checked("sinh", math.sinh, x)
+
+
+def _cosh_forward(x: float) -> float:
+    return _checked("cosh", math.cosh, x)
+
+
+def _expm1_forward(x: float) -> float:
+    return _checked("expm1", math.expm1, x)
+
+
+def _log1p_forward(x: float) -> float:
+    if x <= -1.0:
+        raise ValueError(f"log1p: argument must be > -1, got {_fmt(x)}; log1p(x) = "
+                         "log(1 + x) needs 1 + x > 0")
+    return math.log1p(x)
+
+
+def _mod_forward(a: float, b: float) -> float:
+    """a mod b with the sign of b (Python's % and torch.remainder): a - b floor(a / b)."""
+    if b == 0.0:
+        raise ZeroDivisionError(f"mod: {_fmt(a)} % 0.0 is undefined; keep the divisor away "
+                                "from 0")
+    return a % b
+
+
+def _floor_quotient(a, b) -> float:
+    return float(math.floor(_data(a) / _data(b)))
+
+
+def _share_of_max(a, b) -> float:
+    """d max(a, b) / da: 1 if a > b, 0 if a < b, and 1/2 at a tie (PyTorch splits it)."""
+    a, b = _data(a), _data(b)
+    return 1.0 if a > b else (0.5 if a == b else 0.0)
+
+
+def _atan2_local(y, x, out):
+    # d/dy atan2(y, x) = x / (x^2 + y^2), d/dx = -y / (x^2 + y^2); undefined at (0, 0)
+    r2 = x * x + y * y
+    if _data(r2) == 0.0:
+        raise ZeroDivisionError("atan2: the derivative at (0, 0) is undefined (the angle "
+                                "jumps there); move the point away from the origin")
+    return (x / r2, -y / r2)
+
+
 #: the functions the code templates may call, for plain floats (autograd.jit adds
 #: vectorised numpy versions with the same names and the same domain checks)
 CODE_HELPERS: dict[str, Callable[..., float]] = {
@@ -267,6 +347,20 @@ CODE_HELPERS: dict[str, Callable[..., float]] = {
     "abs": abs,
     "sin": math.sin,
     "cos": math.cos,
+    "tan": math.tan,
+    "asin": _asin_forward,
+    "acos": _acos_forward,
+    "atan": math.atan,
+    "sinh": _sinh_forward,
+    "cosh": _cosh_forward,
+    "log1p": _log1p_forward,
+    "expm1": _expm1_forward,
+    "atan2": math.atan2,
+    "mod": _mod_forward,
+    "floordiv": _floor_quotient,
+    "maximum": max,
+    "minimum": min,
+    "share": _share_of_max,
     "logsumexp": _logsumexp_forward,
 }
 
@@ -296,11 +390,11 @@ OPS: dict[str, Op] = {
            ("pow({0}, {1})", ("dpow({0}, {1})", "0.0"))),
         # c ** y, c a constant > 0: d/dy = c^y log(c)
         Op("rpow", "**", _pow_variable_exponent_forward,
-           lambda c, y, out: (0.0, out * _log(c)), 2,
+           lambda c, y, out: (0.0, out * log(c)), 2,
            ("powv({0}, {1})", ("0.0", "{out} * log({0})"))),
         # x ** y, both Values, x > 0: d/dx = y x^(y-1), d/dy = x^y log(x)
         Op("powv", "**", _pow_variable_exponent_forward,
-           lambda x, y, out: (y * x ** (y - 1.0), out * _log(x)), 2,
+           lambda x, y, out: (y * x ** (y - 1.0), out * log(x)), 2,
            ("powv({0}, {1})", ("{1} * pow({0}, {1} - 1.0)", "{out} * log({0})"))),
         # d/dx e^x = e^x
         Op("exp", "exp", _exp_forward, lambda x, out: (out,), 1, ("exp({0})", ("{out}",))),
@@ -323,9 +417,49 @@ OPS: dict[str, Op] = {
         # d/dx |x| = sign(x) (0 at 0, as in PyTorch)
         Op("abs", "abs", abs, lambda x, out: (_sign(_data(x)),), 1, ("abs({0})", ("sign({0})",))),
         # d/dx sin x = cos x
-        Op("sin", "sin", math.sin, lambda x, out: (_cos(x),), 1, ("sin({0})", ("cos({0})",))),
+        Op("sin", "sin", math.sin, lambda x, out: (cos(x),), 1, ("sin({0})", ("cos({0})",))),
         # d/dx cos x = -sin x
-        Op("cos", "cos", math.cos, lambda x, out: (-_sin(x),), 1, ("cos({0})", ("-sin({0})",))),
+        Op("cos", "cos", math.cos, lambda x, out: (-sin(x),), 1, ("cos({0})", ("-sin({0})",))),
+        # d/dx tan x = 1 + tan(x)^2
+        Op("tan", "tan", math.tan, lambda x, out: (1.0 + out * out,), 1,
+           ("tan({0})", ("1.0 + {out} * {out}",))),
+        # d/dx asin x = 1 / sqrt(1 - x^2)  (infinite at +-1)
+        Op("asin", "asin", _asin_forward, lambda x, out: (1.0 / sqrt(1.0 - x * x),), 1,
+           ("asin({0})", ("1.0 / sqrt(1.0 - {0} * {0})",))),
+        # d/dx acos x = -1 / sqrt(1 - x^2)
+        Op("acos", "acos", _acos_forward, lambda x, out: (-1.0 / sqrt(1.0 - x * x),), 1,
+           ("acos({0})", ("-1.0 / sqrt(1.0 - {0} * {0})",))),
+        # d/dx atan x = 1 / (1 + x^2)
+        Op("atan", "atan", math.atan, lambda x, out: (1.0 / (1.0 + x * x),), 1,
+           ("atan({0})", ("1.0 / (1.0 + {0} * {0})",))),
+        # d/dx sinh x = cosh x
+        Op("sinh", "sinh", _sinh_forward, lambda x, out: (cosh(x),), 1,
+           ("sinh({0})", ("cosh({0})",))),
+        # d/dx cosh x = sinh x
+        Op("cosh", "cosh", _cosh_forward, lambda x, out: (sinh(x),), 1,
+           ("cosh({0})", ("sinh({0})",))),
+        # d/dx log(1 + x) = 1 / (1 + x); exact for tiny x, where log(1 + x) is not
+        Op("log1p", "log1p", _log1p_forward, lambda x, out: (1.0 / (1.0 + x),), 1,
+           ("log1p({0})", ("1.0 / (1.0 + {0})",))),
+        # d/dx (e^x - 1) = e^x = out + 1
+        Op("expm1", "expm1", _expm1_forward, lambda x, out: (out + 1.0,), 1,
+           ("expm1({0})", ("{out} + 1.0",))),
+        # atan2(y, x): the angle of the point (x, y); d/dy = x / r^2, d/dx = -y / r^2
+        Op("atan2", "atan2", math.atan2, _atan2_local, 2,
+           ("atan2({0}, {1})", ("{1} / ({1} * {1} + {0} * {0})",
+                                "-{0} / ({1} * {1} + {0} * {0})"))),
+        # a mod b = a - b floor(a / b) (sign of b, as torch.remainder): d/da = 1,
+        # d/db = -floor(a / b) (piecewise constant quotient)
+        Op("mod", "%", _mod_forward, lambda a, b, out: (1.0, -_floor_quotient(a, b)), 2,
+           ("mod({0}, {1})", ("1.0", "-floordiv({0}, {1})"))),
+        # max(a, b): the gradient goes to the larger operand, split in half at a tie
+        Op("maximum", "max", max,
+           lambda a, b, out: (_share_of_max(a, b), _share_of_max(b, a)), 2,
+           ("maximum({0}, {1})", ("share({0}, {1})", "share({1}, {0})"))),
+        # min(a, b): the gradient goes to the smaller operand, split in half at a tie
+        Op("minimum", "min", min,
+           lambda a, b, out: (_share_of_max(b, a), _share_of_max(a, b)), 2,
+           ("minimum({0}, {1})", ("share({1}, {0})", "share({0}, {1})"))),
         # identity, used to make a fresh differentiation variable of a Value: d/dx x = 1
         Op("identity", "id", lambda x: x, lambda x, out: (1.0,), 1, ("{0}", ("1.0",))),
         # w.x (+ b): d/dw_i = x_i, d/dx_i = w_i, d/db = 1
@@ -335,3 +469,74 @@ OPS: dict[str, Op] = {
            _logsumexp_code),
     )
 }
+
+
+# ---------------------------------------------------------------------------
+# Functional forms: ``exp(x)`` for a number is a float (like ``math.exp``, with the
+# op's domain checks and messages); for a Value it is a Value (the op recorded). The
+# derivative rules above are written with them, so the same rule serves a float pass
+# and a differentiable one.
+
+
+def _real(x: Any, name: str) -> float:
+    """A real number (int, float, numpy scalar) as a float, as ``math`` accepts."""
+    if isinstance(x, numbers.Real) or getattr(x, "shape", None) == ():
+        return float(x)
+    raise TypeError(f"{name}: expected a number or a Value, got {type(x).__name__}")
+
+
+def _unary_form(name: str, doc: str) -> Callable[[Any], Any]:
+    op = OPS[name]
+
+    def function(x: Any) -> Any:
+        if type(x) is float:
+            return op.forward(x)
+        if hasattr(x, "_op"):  # a Value: record the op
+            return getattr(x, name)()
+        return op.forward(_real(x, name))
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"{doc} -- a float for a number, a Value for a Value."
+    return function
+
+
+exp = _unary_form("exp", "e**x; d/dx = e**x")
+log = _unary_form("log", "Natural logarithm (x > 0); d/dx = 1/x")
+sqrt = _unary_form("sqrt", "Square root (x >= 0); d/dx = 1 / (2 sqrt(x))")
+tanh = _unary_form("tanh", "Hyperbolic tangent; d/dx = 1 - tanh(x)**2")
+sigmoid = _unary_form("sigmoid", "Logistic function 1 / (1 + e**-x); d/dx = s (1 - s)")
+relu = _unary_form("relu", "max(0, x); d/dx = 1[x > 0]")
+step = _unary_form("step", "Heaviside 1[x > 0]; derivative 0")
+sin = _unary_form("sin", "Sine; d/dx = cos(x)")
+cos = _unary_form("cos", "Cosine; d/dx = -sin(x)")
+tan = _unary_form("tan", "Tangent; d/dx = 1 + tan(x)**2")
+asin = _unary_form("asin", "Arcsine (|x| <= 1); d/dx = 1 / sqrt(1 - x**2)")
+acos = _unary_form("acos", "Arccosine (|x| <= 1); d/dx = -1 / sqrt(1 - x**2)")
+atan = _unary_form("atan", "Arctangent; d/dx = 1 / (1 + x**2)")
+sinh = _unary_form("sinh", "Hyperbolic sine; d/dx = cosh(x)")
+cosh = _unary_form("cosh", "Hyperbolic cosine; d/dx = sinh(x)")
+log1p = _unary_form("log1p", "log(1 + x), exact for tiny x (x > -1); d/dx = 1 / (1 + x)")
+expm1 = _unary_form("expm1", "e**x - 1, exact for tiny x; d/dx = e**x")
+
+
+def _binary_form(name: str, doc: str) -> Callable[[Any, Any], Any]:
+    op = OPS[name]
+
+    def function(a: Any, b: Any) -> Any:
+        if hasattr(a, "_op") or hasattr(b, "_op"):
+            from .engine import apply  # (the engine imports this module)
+
+            return apply(op, a, b)
+        return op.forward(_real(a, name), _real(b, name))
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"{doc} -- a float for numbers, a Value if either is a Value."
+    return function
+
+
+atan2 = _binary_form("atan2", "atan2(y, x), the angle of the point (x, y); "
+                              "d/dy = x / r**2, d/dx = -y / r**2")
+maximum = _binary_form("maximum", "max(a, b); the gradient goes to the larger, half each "
+                                  "at a tie")
+minimum = _binary_form("minimum", "min(a, b); the gradient goes to the smaller, half each "
+                                  "at a tie")

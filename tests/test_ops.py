@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autograd import Value, gradcheck
+from autograd import Value, atan2, gradcheck, maximum, minimum
 from autograd.ops import OPS
 
 
@@ -39,6 +39,16 @@ UNARY = [
     ("abs", abs, lambda x: abs(x), away_from_zero(-5, 5)),
     ("sin", math.sin, lambda x: x.sin(), reals(-6, 6)),
     ("cos", math.cos, lambda x: x.cos(), reals(-6, 6)),
+    ("tan", math.tan, lambda x: x.tan(), reals(-1.3, 1.3)),
+    ("asin", math.asin, lambda x: x.asin(), reals(-0.9, 0.9)),
+    ("acos", math.acos, lambda x: x.acos(), reals(-0.9, 0.9)),
+    ("atan", math.atan, lambda x: x.atan(), reals(-5, 5)),
+    ("sinh", math.sinh, lambda x: x.sinh(), reals(-4, 4)),
+    ("cosh", math.cosh, lambda x: x.cosh(), reals(-4, 4)),
+    ("log1p", math.log1p, lambda x: x.log1p(), reals(-0.9, 5)),
+    ("expm1", math.expm1, lambda x: x.expm1(), reals(-5, 3)),
+    ("mod by number", lambda x: x % 1.5, lambda x: x % 1.5,
+     reals(-5, 5).filter(lambda x: 0.05 < x % 1.5 < 1.45)),
     ("square", lambda x: x**2, lambda x: x**2, reals(-5, 5)),
     ("cube", lambda x: x**3, lambda x: x**3, reals(-3, 3)),
     ("pow 0.5", lambda x: x**0.5, lambda x: x**0.5, reals(0.1, 10)),
@@ -63,6 +73,15 @@ BINARY = [
     ("div", lambda a, b: a / b, lambda a, b: a / b,
      st.tuples(reals(-5, 5), away_from_zero(-5, 5, 0.3))),
     ("powv", lambda a, b: a**b, lambda a, b: a**b, st.tuples(reals(0.2, 4), reals(-2, 2))),
+    ("atan2", math.atan2, atan2, st.tuples(reals(-5, 5), reals(-5, 5)).filter(
+        lambda p: math.hypot(*p) > 0.3 and not (p[1] < 0 and abs(p[0]) < 0.05))),
+    ("mod", lambda a, b: a % b, lambda a, b: a % b,
+     st.tuples(reals(-5, 5), away_from_zero(-3, 3, 0.3)).filter(
+         lambda p: 0.02 < (p[0] % p[1]) / p[1] < 0.98)),
+    ("maximum", max, maximum, st.tuples(reals(-5, 5), reals(-5, 5)).filter(
+        lambda p: abs(p[0] - p[1]) > 0.05)),
+    ("minimum", min, minimum, st.tuples(reals(-5, 5), reals(-5, 5)).filter(
+        lambda p: abs(p[0] - p[1]) > 0.05)),
 ]
 
 
@@ -153,3 +172,79 @@ def test_op_names_and_operand_order():
     assert reflected.parents[0].is_constant and not a.is_constant
     assert (a**2).op == "pow" and (2**a).op == "rpow"
     assert a.tanh().op == "tanh" and a.op == "" and a.parents == ()
+
+
+JIT_CASES = [
+    ("tan", lambda x: x.tan(), 0.4), ("asin", lambda x: x.asin(), 0.3),
+    ("acos", lambda x: x.acos(), -0.6), ("atan", lambda x: x.atan(), 2.0),
+    ("sinh", lambda x: x.sinh(), -1.2), ("cosh", lambda x: x.cosh(), 0.8),
+    ("log1p", lambda x: x.log1p(), 0.5), ("expm1", lambda x: x.expm1(), -0.7),
+    ("atan2", lambda x: atan2(x, 1.0 - x), 0.3), ("mod", lambda x: (3.0 * x) % (x + 1.0), 0.7),
+    ("maximum", lambda x: maximum(x * x, 0.25), 0.8), ("minimum", lambda x: minimum(x, -x), 0.4),
+]
+
+
+@pytest.mark.parametrize("name, f, x", JIT_CASES, ids=[c[0] for c in JIT_CASES])
+def test_new_ops_compile_and_batch_like_eager(name, f, x):
+    from autograd import jit, value_and_grad
+
+    expected = value_and_grad(f)(x)
+    compiled = jit(f)
+    value, derivative = compiled(x)
+    assert value == pytest.approx(expected[0], rel=1e-12, abs=1e-15)
+    assert derivative == pytest.approx(expected[1], rel=1e-12, abs=1e-15)
+    points = np.array([x, x * 0.9, x * 1.05])
+    values, derivatives = compiled.batch(points, batched=(0,))
+    for p, v, d in zip(points, values, derivatives):
+        v_eager, d_eager = value_and_grad(f)(float(p))
+        assert v == pytest.approx(v_eager, rel=1e-12) and d == pytest.approx(d_eager, rel=1e-12)
+
+
+@pytest.mark.parametrize("f, x, error, message", [
+    (lambda x: x.asin(), 1.5, ValueError, r"asin: argument must be in \[-1, 1\], got 1\.5"),
+    (lambda x: x.acos(), -2.0, ValueError, r"acos: argument must be in \[-1, 1\]"),
+    (lambda x: x.log1p(), -1.0, ValueError, r"log1p: argument must be > -1"),
+    (lambda x: x.sinh(), 800.0, OverflowError, r"sinh: sinh\(800\.0\) overflows"),
+    (lambda x: x.expm1(), 800.0, OverflowError, r"expm1: expm1\(800\.0\) overflows"),
+    (lambda x: x % (x - 1.0), 1.0, ZeroDivisionError, r"mod: 1\.0 % 0\.0 is undefined"),
+    (lambda x: atan2(x, x), 0.0, ZeroDivisionError, r"atan2: the derivative at \(0, 0\)"),
+    (lambda x: x.asin(), 1.0, ZeroDivisionError, r"backward through asin\(1\.0\)"),
+])
+def test_new_ops_refuse_clearly_in_eager_and_jit(f, x, error, message):
+    from autograd import jit, value_and_grad
+
+    with pytest.raises(error, match=message):
+        value_and_grad(f)(x)
+    compiled = jit(f)
+    compiled(0.5)
+    with pytest.raises(error, match=message):
+        compiled(x)
+
+
+def test_functional_forms_serve_floats_and_values():
+    import autograd
+
+    for name in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "step", "sin", "cos", "tan",
+                 "asin", "acos", "atan", "sinh", "cosh", "log1p", "expm1"):
+        function = getattr(autograd, name)
+        number = function(0.5)
+        assert type(number) is float and number == getattr(Value(0.5), name)().data
+        assert type(function(1)) is float  # ints too, like math
+        assert isinstance(function(Value(0.5)), Value)
+    assert autograd.log1p(1e-20) == 1e-20 and autograd.expm1(1e-20) == 1e-20
+    assert math.log(1 + 1e-20) == 0.0  # what log1p is for
+    assert autograd.atan2(1.0, 1.0) == math.atan2(1.0, 1.0)
+    assert autograd.maximum(2.0, 3) == 3.0 and isinstance(autograd.maximum(Value(1.0), 2), Value)
+    with pytest.raises(ValueError, match="log: argument must be > 0"):
+        autograd.log(-1.0)
+    with pytest.raises(TypeError, match="expected a number or a Value, got str"):
+        autograd.exp("1")
+
+
+def test_ties_split_the_gradient_as_pytorch_does():
+    from autograd import grad
+
+    assert grad(lambda a, b: maximum(a, b), argnums=(0, 1))(2.0, 2.0) == (0.5, 0.5)
+    assert grad(lambda a, b: minimum(a, b), argnums=(0, 1))(2.0, 2.0) == (0.5, 0.5)
+    assert grad(lambda a, b: maximum(a, b), argnums=(0, 1))(3.0, 2.0) == (1.0, 0.0)
+    assert grad(lambda a, b: a % b, argnums=(0, 1))(7.0, -2.0) == (1.0, 4.0)  # -floor(-3.5)

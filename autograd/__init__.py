@@ -9,8 +9,9 @@ softmax family), ``gradcheck`` (finite-difference checking) and ``graph``
 
 __chainrule__ = True  # tells chainrule's nn that this autograd is chainrule's (not HIPS')
 
+from .custom import custom_op
 from .engine import Value, enable_grad, is_grad_enabled, no_grad, topological_order
-from .functional import grad, value_and_grad
+from .functional import grad, hessian, jacobian, jvp, value_and_grad
 from .functions import dot, log_softmax, logsumexp, softmax
 from .gradcheck import GradcheckError, gradcheck
 from .graph import (
@@ -65,6 +66,7 @@ __all__ = [
     "backward_steps",
     "cos",
     "cosh",
+    "custom_op",
     "dot",
     "draw_dot",
     "enable_grad",
@@ -73,8 +75,11 @@ __all__ = [
     "expm1",
     "grad",
     "gradcheck",
+    "hessian",
     "is_grad_enabled",
+    "jacobian",
     "jit",
+    "jvp",
     "local_derivatives",
     "log",
     "log1p",

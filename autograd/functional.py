@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -26,6 +26,7 @@ import numpy as np
 from .engine import (
     Value,
     _constant,
+    _creation_number,
     _record,
     _to_float,
     backpropagate,
@@ -34,7 +35,7 @@ from .engine import (
 )
 from .ops import OPS
 
-__all__ = ["grad", "value_and_grad"]
+__all__ = ["grad", "hessian", "jacobian", "jvp", "value_and_grad"]
 
 
 class _Nesting(threading.local):
@@ -178,3 +179,100 @@ def _name(f: Callable[..., Any]) -> str:
 
 def _is_scalar(x: Any) -> bool:
     return isinstance(x, (int, float)) or (isinstance(x, np.generic) and x.shape == ())
+
+
+# ---------------------------------------------------------------------------
+# Higher-order tools, JAX's conventions: argnums=0, a list argument is a vector.
+
+
+def jacobian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
+    """A function returning the Jacobian of ``f`` with respect to ``args[argnums]``.
+
+    ``f`` returns a list of outputs (or one): row k holds d out_k / d x_i for every
+    entry x_i of the argument (a number or a flat list). One reverse pass per output,
+    over one recorded graph. Returns a numpy array of shape (outputs, inputs).
+    """
+
+    @functools.wraps(f)
+    def jacobian_f(*args: Any, **kwargs: Any) -> np.ndarray:
+        call_args = list(args)
+        call_args[argnums], variables = _variables(args[argnums], argnums)
+        with enable_grad():
+            out = f(*call_args, **kwargs)
+        outputs = list(out) if isinstance(out, (list, tuple)) else [out]
+        rows = []
+        for output in outputs:
+            if not isinstance(output, Value):
+                rows.append([0.0] * len(variables))  # a constant output
+                continue
+            grads = backpropagate(topological_order(output), {output: 1.0})
+            rows.append([_float(grads.get(v, 0.0)) for v in variables])
+        return np.array(rows, dtype=float)
+
+    return jacobian_f
+
+
+def hessian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
+    """A function returning the matrix of second derivatives of the scalar ``f`` with
+    respect to ``args[argnums]`` (a number gives a 1 x 1 matrix): the Jacobian of the
+    gradient, H[i][j] = d2f / dx_i dx_j, by reverse mode over reverse mode."""
+    gradient = grad(f, argnums)
+
+    def vector_gradient(*args: Any, **kwargs: Any) -> Any:
+        g = gradient(*args, **kwargs)
+        return list(g) if isinstance(g, (list, tuple, np.ndarray)) else [g]
+
+    return functools.wraps(f)(jacobian(vector_gradient, argnums))
+
+
+def jvp(
+    f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
+) -> tuple[Any, Any]:
+    """Forward mode: ``(f(*primals), J v)``, the directional derivative of ``f`` at
+    ``primals`` along ``tangents`` (one per primal, of the same shape).
+
+    A real forward sweep, not finite differences: ``f`` is evaluated once, recording
+    the graph, and a tangent is pushed through it node by node with the op table's
+    local derivatives, t(node) = sum_i d(node)/d(parent_i) t(parent_i). One sweep
+    gives the derivative of every output along one direction -- where reverse mode
+    gives the derivative of one output along every input.
+    """
+    primals, tangents = tuple(primals), tuple(tangents)
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
+    call_args, tangent = [], {}
+    for position, (primal, direction) in enumerate(zip(primals, tangents)):
+        argument, variables = _variables(primal, position)
+        directions = list(direction) if isinstance(direction, (list, tuple, np.ndarray)) \
+            else [direction]
+        if len(directions) != len(variables):
+            raise ValueError(f"jvp: tangent {position} has {len(directions)} entries, its "
+                             f"primal {len(variables)}")
+        for variable, t in zip(variables, directions):
+            tangent[variable] = _to_float(t, f"jvp: tangent {position}")
+        call_args.append(argument)
+    with enable_grad():
+        out = f(*call_args)
+    outputs = list(out) if isinstance(out, (list, tuple)) else [out]
+    nodes = {node for o in outputs if isinstance(o, Value) for node in topological_order(o)}
+    for node in sorted(nodes, key=_creation_number):
+        if node in tangent or not node._parents:
+            continue
+        local = node._op.local_grads(*[p.data for p in node._parents], node.data)
+        total = 0.0
+        for parent, d in zip(node._parents, local):
+            t = tangent.get(parent)
+            if t:  # constants and untouched leaves carry no tangent
+                total += d * t
+        if total - total != 0.0:
+            raise OverflowError(f"jvp: the tangent of {node._op.name} is not a finite number")
+        tangent[node] = total
+    values = [_float(o) for o in outputs]
+    derivatives = [tangent.get(o, 0.0) if isinstance(o, Value) else 0.0 for o in outputs]
+    if isinstance(out, (list, tuple)):
+        return values, derivatives
+    return values[0], derivatives[0]
+
+
+def _float(x: Any) -> float:
+    return x.data if isinstance(x, Value) else float(x)

@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from . import engine
+from . import custom, engine
 from .engine import _CONSTANT, Value, topological_order
 from .functional import value_and_grad
 from .ops import _EXP_MAX, CODE_HELPERS
@@ -162,7 +162,8 @@ class JitFunction:
             if shape not in self._compiled:
                 self._compile(sample, shape)
             source = self._compiled[shape][1]
-            run = _build(source, _NUMPY_HELPERS, "compiled_batch")
+            run = _build(source, {**_NUMPY_HELPERS, **custom.jit_helpers(batch=True)},
+                         "compiled_batch")
             self._batched[key] = run
         columns = []
         for i, a in enumerate(args):
@@ -262,7 +263,8 @@ class JitFunction:
         if not isinstance(out, Value):
             raise JitError(f"jit: f must return a Value, got {type(out).__name__}")
         source = _generate(out, names, placeholders, self._argnums, start, recorded)
-        compiled = _build(source, CODE_HELPERS, "compiled")
+        compiled = _build(source, {**CODE_HELPERS, **custom.jit_helpers(batch=False)},
+                          "compiled")
         entry = (compiled, source)
         self._compiled[shape] = entry
         return entry
@@ -355,7 +357,8 @@ _IDENTIFIER = re.compile(r"[^0-9A-Za-z]+")
 def _safe_name(text: str, taken: set[str]) -> str:
     """An identifier made of letters, digits and underscores only, not yet taken."""
     name = _IDENTIFIER.sub("_", text).strip("_") or "v"
-    if name[0].isdigit() or keyword.iskeyword(name) or name in _RESERVED:
+    if (name[0].isdigit() or keyword.iskeyword(name) or name in _RESERVED
+            or name.startswith("custom_")):  # (custom ops' helpers are called custom_<k>)
         name = f"v_{name}"
     candidate, k = name, 1
     while candidate in taken:

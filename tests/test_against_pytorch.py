@@ -61,3 +61,32 @@ def test_ties_match_pytorch():
                                                                           b.grad.item())
     assert math.isclose(torch.log1p(torch.tensor(1e-20, dtype=torch.float64)).item(),
                         Value(1e-20).log1p().data)
+
+
+def test_hessian_jacobian_and_jvp_match_torch_autograd_functional():
+    from autograd import exp, hessian, jacobian, jvp, log1p, sin, tanh
+
+    functional = torch.autograd.functional
+    x = [0.4, -1.1, 0.7]
+
+    def ours_f(v):
+        return v[0] * v[1] * v[1] + sin(v[2] * v[0]) + log1p(v[1] * v[1])
+
+    def theirs_f(v):
+        return v[0] * v[1] * v[1] + torch.sin(v[2] * v[0]) + torch.log1p(v[1] * v[1])
+
+    def ours_g(v):
+        return [tanh(v[0] * v[1]), exp(v[2]) - v[0], v[1] ** 3]
+
+    def theirs_g(v):
+        return torch.stack([torch.tanh(v[0] * v[1]), torch.exp(v[2]) - v[0], v[1] ** 3])
+
+    t = torch.tensor(x, dtype=torch.float64)
+    np.testing.assert_allclose(hessian(ours_f)(x), functional.hessian(theirs_f, t).numpy(),
+                               rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(jacobian(ours_g)(x), functional.jacobian(theirs_g, t).numpy(),
+                               rtol=1e-12, atol=1e-14)
+    direction = [0.3, -2.0, 0.5]
+    _, theirs = functional.jvp(theirs_g, t, torch.tensor(direction, dtype=torch.float64))
+    _, ours = jvp(ours_g, [x], [direction])
+    np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-12, atol=1e-14)

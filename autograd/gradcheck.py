@@ -16,7 +16,7 @@ continues to k-th derivatives.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from .engine import (
@@ -73,37 +73,33 @@ def gradcheck(
         raise ValueError(f"gradcheck: order must be an int >= 1, got {order!r}")
     if eps <= 0:
         raise ValueError(f"gradcheck: eps must be > 0, got {eps!r}")
-    _check(f, xs, (), order, eps, atol, rtol)
+    for name, index, analytical, numerical in derivatives(f, xs, order, eps):
+        tolerance = atol + rtol * abs(numerical)
+        if not abs(analytical - numerical) <= tolerance:
+            raise GradcheckError(
+                f"gradcheck failed for {name} at input index {index} "
+                f"(inputs = {xs}): numerical {numerical!r} vs analytical {analytical!r}, "
+                f"|difference| = {abs(analytical - numerical):.3g} > tolerance {tolerance:.3g} "
+                f"(atol + rtol * |numerical|). {_diagnosis(f, xs, eps, atol, rtol)}"
+            )
     return True
 
 
-def _check(
-    f: Callable[..., Any],
-    xs: list[float],
-    path: tuple[int, ...],
-    order: int,
-    eps: float,
-    atol: float,
-    rtol: float,
-) -> None:
-    """Check the gradient of the scalar function f (itself a derivative if ``path``)."""
+def derivatives(
+    f: Callable[..., Any], xs: list[float], order: int, eps: float, path: tuple[int, ...] = ()
+) -> Iterator[tuple[str, int, float, float]]:
+    """(name, input index, analytical, numerical) for every derivative of ``f`` up to
+    ``order`` at ``xs``, first derivatives first; computed as they are asked for."""
     argnums = tuple(range(len(xs)))
     analytical = grad(f, argnums)(*xs)
     for i, x in enumerate(xs):
         plus = xs[:i] + [x + eps] + xs[i + 1 :]
         minus = xs[:i] + [x - eps] + xs[i + 1 :]
         numerical = (_evaluate(f, plus) - _evaluate(f, minus)) / (2.0 * eps)
-        tolerance = atol + rtol * abs(numerical)
-        if not abs(analytical[i] - numerical) <= tolerance:
-            raise GradcheckError(
-                f"gradcheck failed for {_name(path + (i,))} at input index {i} "
-                f"(inputs = {xs}): numerical {numerical!r} vs analytical {analytical[i]!r}, "
-                f"|difference| = {abs(analytical[i] - numerical):.3g} > tolerance {tolerance:.3g} "
-                f"(atol + rtol * |numerical|). {_diagnosis(f, xs, eps, atol, rtol)}"
-            )
+        yield _name(path + (i,)), i, float(analytical[i]), numerical
     if len(path) + 1 < order:
         for i in argnums:
-            _check(_component(f, argnums, i), xs, path + (i,), order, eps, atol, rtol)
+            yield from derivatives(_component(f, argnums, i), xs, order, eps, path + (i,))
 
 
 def _component(f: Callable[..., Any], argnums: tuple[int, ...], i: int) -> Callable[..., Any]:

@@ -17,8 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .engine import _to_float
-from .functional import grad
-from .gradcheck import _component, _evaluate, _name, faulty_op
+from .gradcheck import derivatives, faulty_op
 
 __all__ = ["assert_gradients_close"]
 
@@ -38,7 +37,8 @@ def assert_gradients_close(
     xs = [_to_float(x, f"assert_gradients_close: inputs[{i}]") for i, x in enumerate(inputs)]
     if not xs or not (isinstance(order, int) and order >= 1):
         raise ValueError("assert_gradients_close: give at least one input and order >= 1")
-    rows = list(_rows(f, xs, (), order, eps))
+    rows = [(name, analytical, numerical)
+            for name, _, analytical, numerical in derivatives(f, xs, order, eps)]
     failed = [row for row in rows if not abs(row[1] - row[2]) <= atol + rtol * abs(row[2])]
     if not failed:
         return
@@ -57,18 +57,3 @@ def assert_gradients_close(
     lines.append(f"first operation whose local derivative is wrong: {culprit}" if culprit
                  else "every operation's local derivatives agree with finite differences here")
     raise AssertionError("\n".join(lines))
-
-
-def _rows(f: Callable[..., Any], xs: list[float], path: tuple[int, ...], order: int,
-          eps: float):
-    """(name, analytical, numerical) for every derivative of f up to ``order``."""
-    argnums = tuple(range(len(xs)))
-    analytical = grad(f, argnums)(*xs)
-    for i, x in enumerate(xs):
-        plus = xs[:i] + [x + eps] + xs[i + 1:]
-        minus = xs[:i] + [x - eps] + xs[i + 1:]
-        numerical = (_evaluate(f, plus) - _evaluate(f, minus)) / (2.0 * eps)
-        yield _name(path + (i,)), float(analytical[i]), numerical
-    if len(path) + 1 < order:
-        for i in argnums:
-            yield from _rows(_component(f, argnums, i), xs, path + (i,), order, eps)

@@ -201,8 +201,11 @@ class _Naming:
         self.module = names if hasattr(names, "named_parameters") else None
         self.owner: dict[Value, str] = {}
         self.module_types: dict[str, str] = {}
+        self.index: dict[Value, int] = {}  # a parameter's place in named_parameters()
+        self.inputs: list[Value] = []  # the model's unlabelled inputs, named x.0, x.1, ...
         if self.module is not None:
             self.names = {p: n for n, p in self.module.named_parameters()}
+            self.index = {p: i for i, p in enumerate(self.names)}
             self._find_owners(self.module)
         elif names is None:
             self.names = {}
@@ -226,6 +229,17 @@ class _Naming:
             prefix = f"{path}." if path else ""
             for _, p in sub.named_parameters(prefix=prefix):
                 self.owner[p] = path  # deeper modules come later and win
+
+    def name_inputs(self, order: list[Value]) -> None:
+        """With a module, unlabelled input leaves get names x.0, x.1, ... in the order
+        they were made (the order of the model's inputs)."""
+        if self.module is None:
+            return
+        inputs = [node for node in order if not node._parents and node._op is not _CONSTANT
+                  and node not in self.parameters and not self.name(node)]
+        self.inputs = sorted(inputs, key=lambda n: n._number)
+        for i, node in enumerate(self.inputs):
+            self.names[node] = f"x.{i}"
 
     def name(self, node: Value) -> str:
         return self.names.get(node) or node.label
@@ -335,6 +349,7 @@ def draw_dot(
         raise TypeError(f"draw_dot: root must be a Value, got {type(root).__name__}")
     order = topological_order(root)
     naming = _Naming(names, parameters)
+    naming.name_inputs(order)
     graph = ChainRuleGraph(
         "chain_rule", format=format,
         graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "fontsize": "12",
@@ -389,14 +404,15 @@ def _draw_full(graph, root, order, naming, state, show_data, show_grad, show_loc
                precision) -> None:
     ids = {node: f"v{i}" for i, node in enumerate(order)}
     owner = naming.assign_owners(order) if naming.module is not None else {}
-    clusters: dict[str, list[tuple[str, dict[str, str]]]] = {}
+    clusters: dict[str, list[tuple[str, dict[str, str], int | None]]] = {}
 
     def add_node(node_id: str, attrs: dict[str, str], node: Value) -> None:
         path = owner.get(node)
-        if path is None:
+        if not path:  # no module, or the top-level module itself (no cluster of its own)
             graph.node(node_id, **attrs)
         else:
-            clusters.setdefault(path, []).append((node_id, attrs))
+            key = naming.index.get(node) if node_id.startswith("v") else None
+            clusters.setdefault(path, []).append((node_id, attrs, key))
 
     for node in order:
         kind = naming.kind(node, root)
@@ -433,7 +449,7 @@ def _draw_full(graph, root, order, naming, state, show_data, show_grad, show_loc
             active = state is not None and node is state.applied
             op_attrs = {"label": node._op.symbol or node.op, "shape": "ellipse",
                         "style": "filled", "fillcolor": OP_FILL, "margin": "0.02,0.01",
-                        "height": "0.3"}
+                        "height": "0.3", "ordering": "in"}  # operands top to bottom
             if active:
                 op_attrs.update(color=ACTIVE, penwidth="2.5", fontcolor=ACTIVE)
             add_node(op_id, op_attrs, node)
@@ -477,7 +493,10 @@ def _draw_clusters(graph, clusters, naming) -> None:
         with container.subgraph(name=f"cluster_{path}") as sub:
             sub.attr(label=f"{path}: {naming.module_types[path]}", style="rounded,dashed",
                      color="#888888", fontsize="10", fontcolor="#555555")
-            for node_id, attrs in clusters.get(path, []):
+            members = clusters.get(path, [])
+            # members in model order (parameters as named_parameters lists them, modules
+            # as named_modules does): dot starts from the declaration order
+            for node_id, attrs, _ in sorted(members, key=lambda m: (m[2] is None, m[2] or 0)):
                 sub.node(node_id, **attrs)
             for child in children.get(path, []):
                 build(sub, child)
@@ -488,27 +507,26 @@ def _draw_clusters(graph, clusters, naming) -> None:
 
 def _draw_legend(graph, kinds: set[str], show_local: bool, stepping: bool,
                  operations: bool = True) -> None:
-    with graph.subgraph(name="cluster_legend") as legend:
-        legend.attr(label="legend", style="rounded", color="#bbbbbb", fontsize="10")
-        previous = None
-        for kind, (fill, text) in KINDS.items():
-            if kind not in kinds:
-                continue
-            legend.node(f"legend_{kind}", text, shape="box", style="filled,rounded",
-                        fillcolor=fill, fontsize="9", height="0.25")
-            if previous:
-                legend.edge(previous, f"legend_{kind}", style="invis")
-            previous = f"legend_{kind}"
-        notes = ["op: an operation"] if operations else ["edges: which module feeds which"]
-        if show_local:
-            notes.append("edge ×k: local derivative k = ∂out/∂in")
-            notes.append("grad(in) = Σ over out-edges grad(out) × k")
-        if stepping:
-            notes.append("dashed: grad not final yet; red: op applied now")
-        legend.node("legend_notes", "\\l".join(notes) + "\\l", shape="plaintext",
-                    fontsize="9")
-        if previous:
-            legend.edge(previous, "legend_notes", style="invis")
+    """One compact node: a row of colour swatches for the kinds present, notes below."""
+    swatches = "".join(
+        f'<td bgcolor="{fill}" cellpadding="2"><font point-size="9">{text}</font></td>'
+        for kind, (fill, text) in KINDS.items() if kind in kinds)
+    notes = ["op: an operation"] if operations else ["edges: which module feeds which"]
+    if show_local:
+        notes.append("edge ×k: local derivative k = ∂out/∂in")
+        notes.append("grad(in) = Σ over out-edges grad(out) × k")
+    if stepping:
+        notes.append("dashed: grad not final yet; red: op applied now")
+    columns = max(1, sum(kind in kinds for kind in KINDS))
+    text = "".join(f'{_html_escape(note)}<br align="left"/>' for note in notes)
+    label = (f'<<table border="0" cellborder="1" cellspacing="3" color="#bbbbbb">'
+             f"<tr>{swatches}</tr><tr><td colspan=\"{columns}\" border=\"0\" "
+             f'align="left"><font point-size="9">{text}</font></td></tr></table>>')
+    graph.node("legend", label=label, shape="plaintext", margin="0")
+
+
+def _html_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 # ---------------------------------------------------------------------------
@@ -548,8 +566,9 @@ def _draw_collapsed(graph, root, order, naming, max_nodes, show_data, show_grad,
         )
     graph.attr(label=f"collapsed: {len(order)} Values shown as one node per module "
                      f"(max_nodes={max_nodes})", labelloc="t")
-    clusters: dict[str, list[tuple[str, dict[str, str]]]] = {}
-    for path, members in groups.items():
+    clusters: dict[str, list[tuple[str, dict[str, str], int | None]]] = {}
+    position = {path: i for i, path in enumerate(naming.module_types)}
+    for path, members in sorted(groups.items(), key=lambda item: position.get(item[0], -1)):
         rep = representative(path)
         parameters = sum(1 for n in members if n in naming.parameters)
         fields = [path, naming.module_types.get(path, ""), f"{parameters} parameters"]
@@ -564,7 +583,7 @@ def _draw_collapsed(graph, root, order, naming, max_nodes, show_data, show_grad,
         while parent and parent not in naming.module_types:
             parent = ".".join(parent.split(".")[:-1])
         if parent:
-            clusters.setdefault(parent, []).append((f"g_{path}", attrs))
+            clusters.setdefault(parent, []).append((f"g_{path}", attrs, position.get(path)))
         else:
             graph.node(f"g_{path}", **attrs)
     if clusters:

@@ -99,9 +99,14 @@ def test_kinds_have_their_colours_and_a_legend():
     assert len(all_fills) == 6 and all_fills.count(KINDS["intermediate"][0]) == 2
     (output,) = [v for v in values.values() if v["fill"] == KINDS["output"][0]]
     assert field(output["texts"], "grad ") == 1.0
-    assert clusters["cluster_legend"] == ["legend"]
-    kinds = ("input", "parameter", "constant", "intermediate", "output")
-    assert {f"legend_{k}" for k in kinds} <= set(clusters["nodes outside values and ops"])
+    assert "legend" in clusters["nodes outside values and ops"]  # one compact node
+    root = ET.fromstring(draw_dot(y, parameters=[w]).pipe(format="svg"))
+    (legend,) = [g for g in root.iter(f"{SVG}g") if g.findtext(f"{SVG}title") == "legend"]
+    texts = [t.text for t in legend.iter(f"{SVG}text")]
+    for kind in ("input", "parameter", "constant", "intermediate", "output"):
+        assert kind in texts
+    fills = {p.get("fill") for p in legend.iter(f"{SVG}polygon")}
+    assert {KINDS[k][0] for k in ("input", "parameter", "output")} <= fills
 
 
 @needs_dot
@@ -359,3 +364,38 @@ def test_bad_arguments():
         draw_dot(o, names=["x"])
     with pytest.raises(TypeError, match="root must be a Value"):
         draw_dot(1.0)
+
+
+@needs_dot
+def test_a_neuron_as_names_draws_every_value_as_a_named_record_with_inputs_named():
+    from nn import Module, Neuron
+
+    neuron = Neuron(3, seed=0)
+    out = neuron([0.5, -1.0, 2.0])
+    out.backward()
+    values, ops, edges, _ = parse_svg(draw_dot(out, names=neuron))
+    assert len(values) == 9 and len(ops) == 2  # w.0-2, x.0-2, b, the sum, relu's output
+    assert all(any(t.startswith("data ") for t in v["texts"]) for v in values.values())
+    names = {v["texts"][0] for v in values.values()}
+    assert {"w.0", "w.1", "w.2", "b", "x.0", "x.1", "x.2"} <= names
+    heads = {head for _, head, _, _ in edges} | {tail for tail, _, _, _ in edges}
+    assert heads <= set(values) | set(ops)  # no edge to an undrawn node (a bare ellipse)
+
+    class Scaled(Module):
+        def __init__(self):
+            self.body = MLP(2, [3, 1], seed=0)
+            self.scale = Value(2.0)
+
+        def forward(self, x):
+            return self.body(x) * self.scale
+
+    model = Scaled()
+    out = model([1.0, 2.0])
+    out.backward()
+    values, ops, edges, _ = parse_svg(draw_dot(out, names=model))
+    by_name = {v["texts"][0]: v for v in values.values()}
+    assert field(by_name["scale"]["texts"], "grad ") == pytest.approx(model.scale.grad, rel=1e-3)
+    assert {"x.0", "x.1", "scale"} <= set(by_name)
+    assert by_name["x.0"]["fill"] == KINDS["input"][0]
+    heads = {head for _, head, _, _ in edges} | {tail for tail, _, _, _ in edges}
+    assert heads <= set(values) | set(ops)

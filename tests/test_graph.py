@@ -367,8 +367,8 @@ def test_bad_arguments():
 
 
 @needs_dot
-def test_a_neuron_as_names_draws_every_value_as_a_named_record_with_inputs_named():
-    from nn import Module, Neuron
+def test_a_neuron_as_names_draws_every_value_as_a_named_record_with_inputs_named(scaled):
+    from nn import Neuron
 
     neuron = Neuron(3, seed=0)
     out = neuron([0.5, -1.0, 2.0])
@@ -381,15 +381,7 @@ def test_a_neuron_as_names_draws_every_value_as_a_named_record_with_inputs_named
     heads = {head for _, head, _, _ in edges} | {tail for tail, _, _, _ in edges}
     assert heads <= set(values) | set(ops)  # no edge to an undrawn node (a bare ellipse)
 
-    class Scaled(Module):
-        def __init__(self):
-            self.body = MLP(2, [3, 1], seed=0)
-            self.scale = Value(2.0)
-
-        def forward(self, x):
-            return self.body(x) * self.scale
-
-    model = Scaled()
+    model = scaled
     out = model([1.0, 2.0])
     out.backward()
     values, ops, edges, _ = parse_svg(draw_dot(out, names=model))

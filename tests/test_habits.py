@@ -327,17 +327,8 @@ def test_an_infinite_derivative_at_zero_is_still_an_error():
 # -- 7. Module subclasses behave like PyTorch's ----------------------------------------
 
 
-class Scaled(Module):
-    def __init__(self):
-        self.body = MLP(2, [3, 1], seed=0)
-        self.scale = Value(2.0)
-
-    def forward(self, x):
-        return self.body(x) * self.scale
-
-
-def test_a_subclass_with_forward_is_callable_and_printable():
-    model = Scaled()
+def test_a_subclass_with_forward_is_callable_and_printable(scaled):
+    model = scaled
     out = model([1.0, 2.0])
     assert isinstance(out, Value)
     assert out.data == pytest.approx(model.body([1.0, 2.0]).data * 2.0)
@@ -349,14 +340,14 @@ def test_a_subclass_with_forward_is_callable_and_printable():
     assert len(model.parameters()) == 9 + 4 + 1
 
 
-def test_a_subclass_without_forward_or_config_says_what_to_define(tmp_path):
+def test_a_subclass_without_forward_or_config_says_what_to_define(tmp_path, scaled):
     class Empty(Module):
         pass
 
     with pytest.raises(NotImplementedError, match="define forward"):
         Empty()([1.0])
     with pytest.raises(NotImplementedError, match=r"config\(\) .*save\(\) and load\(\)"):
-        Scaled().save(tmp_path / "m.json")
+        scaled.save(tmp_path / "m.json")
 
 
 # -- 8. Perceptron.predict takes a matrix ----------------------------------------------

@@ -353,7 +353,7 @@ def draw_dot(
     graph = ChainRuleGraph(
         "chain_rule", format=format,
         graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "fontsize": "12",
-                    "nodesep": "0.25", "ranksep": "0.35"},
+                    "nodesep": "0.25", "ranksep": "0.35", "remincross": "false"},
         node_attr={"fontname": "Helvetica", "fontsize": "11"},
         edge_attr={"fontname": "Helvetica", "fontsize": "10", "arrowsize": "0.6"},
     )
@@ -477,6 +477,7 @@ def _safe_local_derivatives(node: Value) -> list[float | None]:
 
 def _draw_clusters(graph, clusters, naming) -> None:
     """Nest each module's nodes in a cluster inside its parent module's cluster."""
+    turned = graph.graph_attr.get("rankdir") == "LR"
     paths = set()
     for path in clusters:
         parts = path.split(".")
@@ -496,13 +497,30 @@ def _draw_clusters(graph, clusters, naming) -> None:
             members = clusters.get(path, [])
             # members in model order (parameters as named_parameters lists them, modules
             # as named_modules does): dot starts from the declaration order
-            for node_id, attrs, _ in sorted(members, key=lambda m: (m[2] is None, m[2] or 0)):
+            members = sorted(members, key=lambda m: (m[2] is None, m[2] or 0))
+            for node_id, attrs, _ in members:
                 sub.node(node_id, **attrs)
+            ordered = [node_id for node_id, _, key in members if key is not None]
+            _column(sub, ordered, turned)
             for child in children.get(path, []):
                 build(sub, child)
 
     for path in top:
         build(graph, path)
+
+
+def _column(graph, node_ids: list[str], turned: bool) -> None:
+    """Keep the nodes top to bottom in the given order: an invisible point one rank
+    before them, whose out-edges dot keeps in order (``ordering=out``). With rankdir LR
+    dot lays the graph out top-down and turns it, so its left-to-right order becomes
+    bottom-to-top: with ``turned`` the edges go in reverse. (The graph sets ``remincross=false`` so that
+    a final crossing pass does not undo the order inside clusters.)"""
+    if len(node_ids) > 1:
+        anchor = f"order_{node_ids[0]}"
+        graph.node(anchor, label="", shape="point", style="invis", width="0", height="0",
+                   ordering="out")
+        for node_id in (reversed(node_ids) if turned else node_ids):
+            graph.edge(anchor, node_id, style="invis")
 
 
 def _draw_legend(graph, kinds: set[str], show_local: bool, stepping: bool,

@@ -1,6 +1,7 @@
 """The chain-rule graph, checked on real SVG rendered by Graphviz's dot and parsed as XML."""
 
 import math
+import re
 import shutil
 import xml.etree.ElementTree as ET
 
@@ -391,3 +392,50 @@ def test_a_neuron_as_names_draws_every_value_as_a_named_record_with_inputs_named
     assert by_name["x.0"]["fill"] == KINDS["input"][0]
     heads = {head for _, head, _, _ in edges} | {tail for tail, _, _, _ in edges}
     assert heads <= set(values) | set(ops)
+
+
+def _positions(graph):
+    """{node id: (x, y, first text)} of the rendered SVG (y grows downwards)."""
+    root = ET.fromstring(graph.pipe(format="svg"))
+    positions = {}
+    for g in root.iter(f"{SVG}g"):
+        text = g.find(f"{SVG}text")
+        if g.get("class") == "node" and text is not None:
+            positions[g.findtext(f"{SVG}title")] = (float(text.get("x")), float(text.get("y")),
+                                                    text.text)
+    return positions
+
+
+@needs_dot
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+def test_order_follows_the_model_inside_every_neuron(rankdir):
+    model = MLP(3, [4, 4, 2], seed=1)
+    loss = cross_entropy(model([0.3, -0.2, 0.9]), 1)
+    loss.backward()
+    graph = draw_dot(loss, names=model, max_nodes=None, rankdir=rankdir, legend=False)
+    positions = _positions(graph)
+    across = 1 if rankdir == "LR" else 0  # top to bottom, or left to right
+    clusters = re.findall(r'subgraph "(cluster_\S+neurons\.\d+)" \{(.*?)\n\t+\}',
+                          graph.source, re.S)
+    assert len(clusters) == 10
+    for _, body in clusters:
+        members = [positions[i] for i in re.findall(r"\n\t+(v\d+) \[", body)]
+        seen = [text for *_, text in sorted(members, key=lambda p: p[across])
+                if re.fullmatch(r"w\.\d+|b", text)]
+        assert seen == [f"w.{i}" for i in range(len(seen) - 1)] + ["b"]
+
+
+@needs_dot
+def test_the_collapsed_model_lists_neurons_and_inputs_in_order():
+    model = MLP(4, [16, 3], seed=0)
+    loss = cross_entropy(model([0.5, -1.2, 0.3, 2.0]), 2)
+    loss.backward()
+    positions = _positions(draw_dot(loss, names=model))  # 172 Values: collapsed
+    def column(prefix):
+        entries = sorted((y, text) for _, y, text in positions.values()
+                         if text.startswith(prefix))
+        return [text for _, text in entries]
+
+    assert column("layers.0.") == [f"layers.0.neurons.{i}" for i in range(16)]
+    assert column("layers.1.") == [f"layers.1.neurons.{i}" for i in range(3)]
+    assert column("x.") == ["x.0", "x.1", "x.2", "x.3"]

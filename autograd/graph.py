@@ -513,8 +513,9 @@ def _column(graph, node_ids: list[str], turned: bool) -> None:
     """Keep the nodes top to bottom in the given order: an invisible point one rank
     before them, whose out-edges dot keeps in order (``ordering=out``). With rankdir LR
     dot lays the graph out top-down and turns it, so its left-to-right order becomes
-    bottom-to-top: with ``turned`` the edges go in reverse. (The graph sets ``remincross=false`` so that
-    a final crossing pass does not undo the order inside clusters.)"""
+    bottom-to-top: with ``turned`` the edges go in reverse. (The graph sets
+    ``remincross=false`` so that a last crossing pass does not undo the order inside
+    clusters.)"""
     if len(node_ids) > 1:
         anchor = f"order_{node_ids[0]}"
         graph.node(anchor, label="", shape="point", style="invis", width="0", height="0",

@@ -27,7 +27,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from .ops import OPS, Op
+from .ops import OPS, Op, _data
 
 __all__ = [
     "Value",
@@ -162,6 +162,19 @@ def _report_read(what: str) -> None:
     watch = _trace_state.watch
     if watch is not None:
         watch(sys._getframe(2), what)
+
+
+def _comparison(symbol: str, compare: Callable[[float, float], bool]) -> Callable[..., Any]:
+    """A comparison method of Value: ``a <symbol> b`` compares ``a.data`` with ``b``'s
+    number and returns a plain bool (not a node, not differentiable)."""
+
+    def method(self: Value, other: Any) -> Any:
+        _report_read(symbol)  # (called directly from the user's expression)
+        number = _comparable(other)
+        return NotImplemented if number is NotImplemented else compare(self.data, number)
+
+    method.__doc__ = f"``a {symbol} b``: ``a.data {symbol} b.data``, a bool."
+    return method
 
 
 def _comparable(other: Any) -> Any:
@@ -389,42 +402,12 @@ class Value:
     # identity); hashing stays by identity, so Values still work as dict keys and in
     # sets. To ask whether two names refer to the same node, use ``is``.
 
-    def __eq__(self, other: object) -> bool:
-        """``a == b``: ``a.data == b.data`` (a bool, not a node; not differentiable)."""
-        _report_read("==")
-        number = _comparable(other)
-        return NotImplemented if number is NotImplemented else self.data == number
-
-    def __ne__(self, other: object) -> bool:
-        """``a != b``: ``a.data != b.data``."""
-        _report_read("!=")
-        number = _comparable(other)
-        return NotImplemented if number is NotImplemented else self.data != number
-
-    def __lt__(self, other: Any) -> bool:
-        """``a < b``: ``a.data < b.data``."""
-        _report_read("<")
-        number = _comparable(other)
-        return NotImplemented if number is NotImplemented else self.data < number
-
-    def __le__(self, other: Any) -> bool:
-        """``a <= b``: ``a.data <= b.data``."""
-        _report_read("<=")
-        number = _comparable(other)
-        return NotImplemented if number is NotImplemented else self.data <= number
-
-    def __gt__(self, other: Any) -> bool:
-        """``a > b``: ``a.data > b.data``."""
-        _report_read(">")
-        number = _comparable(other)
-        return NotImplemented if number is NotImplemented else self.data > number
-
-    def __ge__(self, other: Any) -> bool:
-        """``a >= b``: ``a.data >= b.data``."""
-        _report_read(">=")
-        number = _comparable(other)
-        return NotImplemented if number is NotImplemented else self.data >= number
-
+    __eq__ = _comparison("==", operator.eq)
+    __ne__ = _comparison("!=", operator.ne)
+    __lt__ = _comparison("<", operator.lt)
+    __le__ = _comparison("<=", operator.le)
+    __gt__ = _comparison(">", operator.gt)
+    __ge__ = _comparison(">=", operator.ge)
     __hash__ = object.__hash__  # by identity: a node is a node, whatever its number
 
     # -- arithmetic ---------------------------------------------------------
@@ -752,7 +735,7 @@ def backpropagate(
                 raise _backward_error(node, error) from None
             for slot, (parent, d) in enumerate(zip(parents, numbers)):
                 if d - d != 0.0 and parent._op is not _CONSTANT:
-                    raise _gradient_error(node, slot, 0.0 if g is None else _number(g), d)
+                    raise _gradient_error(node, slot, 0.0 if g is None else _data(g), d)
             if g is None:
                 continue  # no gradient reaches this node: its locals were only checked
             for slot, (parent, d) in enumerate(zip(parents, local)):
@@ -763,15 +746,11 @@ def backpropagate(
                     previous = grads.get(parent)
                     total = contribution if previous is None else previous + contribution
                 except OverflowError:  # a Value product or sum overflowed (create_graph)
-                    raise _gradient_error(node, slot, _number(g), _number(d)) from None
+                    raise _gradient_error(node, slot, _data(g), _data(d)) from None
                 if type(total) is float and total - total != 0.0:
-                    raise _gradient_error(node, slot, _number(g), _number(d))
+                    raise _gradient_error(node, slot, _data(g), _data(d))
                 grads[parent] = total
     return grads
-
-
-def _number(x: Any) -> float:
-    return x if type(x) is float else x.data
 
 
 class _NullContext:

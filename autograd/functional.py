@@ -258,7 +258,12 @@ def jvp(
     for node in sorted(nodes, key=_creation_number):
         if node in tangent or not node._parents:
             continue
-        local = node._op.local_grads(*[p.data for p in node._parents], node.data)
+        try:
+            local = node._op.local_grads(*[p.data for p in node._parents], node.data)
+        except (ZeroDivisionError, OverflowError, ValueError) as error:
+            inputs = ", ".join(repr(p.data) for p in node._parents)
+            raise type(error)(f"jvp through {node._op.name}({inputs}): the local derivative "
+                              f"is not a finite number there ({error})") from None
         total = 0.0
         for parent, d in zip(node._parents, local):
             t = tangent.get(parent)

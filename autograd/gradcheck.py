@@ -29,6 +29,7 @@ from .engine import (
     topological_order,
 )
 from .functional import grad
+from .ops import _data
 
 __all__ = ["GradcheckError", "faulty_op", "gradcheck"]
 
@@ -163,10 +164,6 @@ def _check_node(node: Value, eps: float, atol: float, rtol: float) -> str | None
             return (f"{op.name}({arguments}): local derivative d/d{operand} {value:.6g}, "
                     f"numerical {numerical:.6g}")
     return None
-
-
-def _data(x: Any) -> float:
-    return x.data if isinstance(x, Value) else x
 
 
 def _diagnosis(f: Callable[..., Any], xs: list[float], eps: float, atol: float,

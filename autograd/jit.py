@@ -175,7 +175,11 @@ class JitFunction:
         try:
             with np.errstate(all="ignore"):
                 value, grads, numbers = run(*columns)
-            finite = np.isfinite(sum(numbers))
+                finite = np.isfinite(sum(numbers))
+            if not np.all(finite):  # the fast sum can overflow: look at each number
+                finite = np.ones(n, dtype=bool)
+                for number in numbers:
+                    finite &= np.isfinite(number)
         except (ArithmeticError, ValueError):
             finite = np.zeros(n, dtype=bool)
         if not np.all(finite):  # eager evaluation names the operation, sample by sample
@@ -379,6 +383,7 @@ def _literal(x: float) -> str:
 def _generate(out: Value, names: list[str], placeholders: list[Any],
               argnums: tuple[int, ...], start: int, recorded: Sequence[Value] = ()) -> str:
     order = topological_order(out)
+    reachable = set(order)  # the nodes the result depends on
     # nodes f made but dropped still run (their domain checks are part of f), forward only
     reached = set(order)
     for node in recorded:
@@ -467,7 +472,6 @@ def _generate(out: Value, names: list[str], placeholders: list[Any],
 
     # an operation no gradient reaches (every path to it has a local derivative of 0)
     # still has its local derivatives computed and checked, as eager backward does
-    reachable = set(topological_order(out))
     checks = []
     for node in reversed(order):
         if node._parents and node in reachable and node not in grad_name:
@@ -491,7 +495,7 @@ def _generate(out: Value, names: list[str], placeholders: list[Any],
     value = ref(out)
     gradients = f"({', '.join(results)}{',' if len(results) == 1 else ''})"
     numbers = [variable[node] for node in order if node._parents]
-    numbers += [name for name in grad_name.values() if name not in numbers]
+    numbers += grad_name.values()  # (gradient names never repeat a node's name)
     numbers += [name for name, _ in checks]
     lines = [
         f"def compiled({', '.join(arg_names)}):",
@@ -598,13 +602,15 @@ def _np_acos(x: Any) -> Any:
 
 
 def _np_sinh(x: Any) -> Any:
-    _np_check(np.abs(x) > 710.4, "sinh: overflow in a batch", OverflowError)
-    return np.sinh(x)
+    result = np.sinh(x)
+    _np_check(~np.isfinite(result), "sinh: overflow in a batch", OverflowError)
+    return result
 
 
 def _np_cosh(x: Any) -> Any:
-    _np_check(np.abs(x) > 710.4, "cosh: overflow in a batch", OverflowError)
-    return np.cosh(x)
+    result = np.cosh(x)
+    _np_check(~np.isfinite(result), "cosh: overflow in a batch", OverflowError)
+    return result
 
 
 def _np_log1p(x: Any) -> Any:

@@ -185,8 +185,7 @@ def train(args: argparse.Namespace) -> int:
     X, y, class_names = _load(args.dataset, args.seed)
     X_train, X_test, y_train, y_test = data.train_test_split(X, y, args.test_size, seed=args.seed)
     scaler = Standardize.fit(X_train)  # learned on the training split only
-    X_train_std = (X_train - scaler.mean) / scaler.scale
-    X_test_std = (X_test - scaler.mean) / scaler.scale
+    X_train_std, X_test_std = scaler.transform(X_train), scaler.transform(X_test)
 
     network = MLP(X.shape[1], [*args.hidden, len(class_names)], args.activation,
                   seed=args.seed, init=args.init)

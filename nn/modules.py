@@ -715,12 +715,18 @@ class Standardize(Module):
     def fit(cls, X: Any) -> Standardize:
         """Mean and standard deviation of each column of ``X`` (a constant column keeps
         scale 1: it is only centred)."""
+        from .data import Standardizer  # (the statistics are computed in one place)
+
         X = np.asarray(X, dtype=float)
         if X.ndim != 2 or len(X) == 0:
             raise ValueError(f"Standardize.fit: expected a matrix (n, features), got shape "
                              f"{X.shape}")
-        std = X.std(axis=0)
-        return cls(X.mean(axis=0), np.where(std > 0.0, std, 1.0))
+        statistics = Standardizer().fit(X)
+        return cls(statistics.mean, statistics.std)
+
+    def transform(self, X: Any) -> np.ndarray:
+        """(X - mean) / scale for a matrix of samples, as numbers (no graph)."""
+        return (np.asarray(X, dtype=float) - self._mean) / self._scale
 
     @property
     def nin(self) -> int:

@@ -307,3 +307,21 @@ def test_load_state_dict_refuses_huge_integers_and_reports_non_string_keys():
         model.load_state_dict({**model.state_dict(), "layers.0.neurons.0.b": 10 ** 400})
     with pytest.raises(ValueError, match=r"unexpected 0"):
         model.load_state_dict({**model.state_dict(), 0: 1.0})
+
+
+def test_jit_batch_near_the_overflow_edge_agrees_with_eager():
+    """Two numbers near 1.8e308 overflow their checksum, not themselves: no false alarm."""
+    compiled = jit(lambda x: x.sinh())
+    compiled(1.0)
+    values, grads = compiled.batch(np.array([710.45, 1.0]), batched=(0,))
+    assert values[0] == pytest.approx(value_and_grad(lambda x: x.sinh())(710.45)[0])
+    assert np.isfinite(grads).all()
+    with pytest.raises(OverflowError, match=r"sinh: sinh\(711\.0\) overflows"):
+        compiled.batch(np.array([711.0, 1.0]), batched=(0,))
+
+
+def test_jvp_names_the_op_whose_local_derivative_is_not_finite():
+    from autograd import jvp
+
+    with pytest.raises(ZeroDivisionError, match=r"jvp through sqrt\(0\.0\)"):
+        jvp(lambda x: x.sqrt(), [0.0], [1.0])

@@ -65,7 +65,8 @@ def _trained_classifier():
     X_train, _, y_train, _ = train_test_split(X, y, 0.3, seed=0)
     scaler = Standardize.fit(X_train)
     network = MLP(4, [8, 3], seed=0)
-    fit(network, (X_train - scaler.mean) / scaler.scale, y_train,
+    np.testing.assert_allclose(scaler.transform(X_train).mean(axis=0), 0.0, atol=1e-12)
+    fit(network, scaler.transform(X_train), y_train,
         optimizer=SGD(network.parameters(), lr=0.05), epochs=10, progress=False)
     return Classifier(network, IRIS_CLASSES, preprocess=scaler), X, y
 
@@ -217,8 +218,12 @@ def test_fit_refuses_an_optimizer_over_another_models_parameters():
     model, other = MLP(4, [3], seed=0), MLP(4, [3], seed=1)
     with pytest.raises(ValueError, match="15 parameters that are not this model's"):
         fit(model, X, y, optimizer=Adam(other.parameters()), epochs=1, progress=False)
-    subset = SGD(model.layers[0].neurons[0].parameters(), lr=0.1)  # fine-tuning a part
-    fit(model, X, y, optimizer=subset, epochs=1, progress=False)
+    tuned = model.layers[0].neurons[0].parameters()
+    others = [p for p in model.parameters() if all(p is not q for q in tuned)]
+    before = [p.data for p in others], [p.data for p in tuned]
+    fit(model, X, y, optimizer=SGD(tuned, lr=0.1), epochs=1, progress=False)  # a part only
+    assert [p.data for p in others] == before[0]
+    assert [p.data for p in tuned] != before[1]
 
 
 # -- 6. digits -------------------------------------------------------------------------

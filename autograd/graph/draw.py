@@ -1,0 +1,350 @@
+"""draw_dot: one record per Value, one node per operation, the local derivative on
+every edge; the state after k backward steps; the collapsed view of a model."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ..engine import _CONSTANT, Value, topological_order
+from .naming import _fmt, _html_escape, _Naming, _record_escape
+from .render import ChainRuleGraph, GraphTooLargeError
+from .steps import _backward_state, _BackwardState, _safe_local_derivatives
+
+__all__ = ["DEFAULT_MAX_NODES", "KINDS", "draw_dot"]
+
+DEFAULT_MAX_NODES = 150  # more Values than this make an unreadable picture
+
+#: fill colour and legend text of each kind of Value node
+KINDS: dict[str, tuple[str, str]] = {
+    "parameter": ("#fdd49e", "parameter"),
+    "input": ("#c6dbef", "input"),
+    "constant": ("#eeeeee", "constant"),
+    "intermediate": ("#ffffff", "intermediate"),
+    "output": ("#c7e9c0", "output"),
+    "module": ("#e0d4f0", "module (collapsed)"),
+}
+OP_FILL = "#fff7bc"
+ACTIVE = "#d7301f"  # the operation applied in the current backward step, and its edges
+
+# ---------------------------------------------------------------------------
+# draw_dot
+
+
+def draw_dot(
+    root: Value,
+    *,
+    rankdir: str = "LR",
+    show_data: bool = True,
+    show_grad: bool = True,
+    show_local: bool = True,
+    names: Mapping[Value, str] | Any | None = None,
+    parameters: Iterable[Value] | None = None,
+    max_nodes: int | None = DEFAULT_MAX_NODES,
+    format: str = "svg",
+    step: int | None = None,
+    precision: int = 4,
+    legend: bool = True,
+) -> ChainRuleGraph:
+    """Draw the graph that computed ``root``, with the chain rule on its edges.
+
+    - One record per Value: its name (from ``names``, else its ``label``), its
+      data and its grad; one small node per operation; edges in operand order.
+    - The edge from an operand into an operation is labelled ``×k`` where
+      k = d(out)/d(operand) is the local derivative, so for every node
+      ``grad(v) = sum over its out-edges of grad(out) × k``.
+    - Fill colours tell the kinds apart (parameter, input, constant,
+      intermediate, output); a legend explains them.
+    - ``names`` is a dict {Value: name} or an ``nn.Module``: then its
+      ``named_parameters()`` name the weights (``layers.0.neurons.3.w.1``),
+      they are drawn as parameters, and each module's nodes (each neuron's,
+      inside each layer's) are grouped in a cluster. ``parameters`` marks
+      further leaves as parameters.
+    - ``step=k`` draws the state after the first k steps of one backward
+      pass (:func:`backward_steps`): gradients are what backprop has summed
+      so far, dashed nodes are not final yet, and the operation just applied
+      and its edges are red. Without ``step``, grads are the nodes' ``.grad``.
+    - A graph with more than ``max_nodes`` Values is not handed to dot: with a
+      module it is collapsed to one node per innermost module (one per
+      neuron); otherwise :class:`GraphTooLargeError` says how to get a
+      readable picture. ``max_nodes=None`` draws everything.
+
+    The traversal is iterative, so depth is no problem. The result renders
+    itself in Jupyter, saves with ``.write("graph.png")`` (SVG, PNG, PDF or
+    DOT), and its ``.source`` is the DOT text (no Graphviz needed for that).
+    """
+    if rankdir not in ("LR", "RL", "TB", "BT"):
+        raise ValueError(f"draw_dot: rankdir must be LR, RL, TB or BT, got {rankdir!r}")
+    if not isinstance(root, Value):
+        raise TypeError(f"draw_dot: root must be a Value, got {type(root).__name__}")
+    order = topological_order(root)
+    naming = _Naming(names, parameters)
+    naming.name_inputs(order)
+    graph = ChainRuleGraph(
+        "chain_rule", format=format,
+        graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "fontsize": "12",
+                    "nodesep": "0.25", "ranksep": "0.35", "remincross": "false"},
+        node_attr={"fontname": "Helvetica", "fontsize": "11"},
+        edge_attr={"fontname": "Helvetica", "fontsize": "10", "arrowsize": "0.6"},
+    )
+    if max_nodes is not None and len(order) > max_nodes:
+        if naming.module is None:
+            raise GraphTooLargeError(
+                f"draw_dot: the graph has {len(order)} Value nodes, more than max_nodes="
+                f"{max_nodes}; dot would take long and the picture would be unreadable. "
+                "Draw a smaller expression (one sample's loss instead of a batch), pass "
+                "names=model to collapse an nn model to one node per neuron, or pass a larger "
+                "max_nodes (None for no limit) if you really want every node"
+            )
+        if step is not None:
+            raise GraphTooLargeError(
+                f"draw_dot: step-by-step drawing needs every node, and this graph has "
+                f"{len(order)} Values (max_nodes={max_nodes}); step through a smaller "
+                "expression or pass a larger max_nodes"
+            )
+        _draw_collapsed(graph, root, order, naming, max_nodes, show_data, show_grad,
+                        precision, legend)
+        return graph
+    state = _backward_state(order, root, step) if step is not None else None
+    _draw_full(graph, root, order, naming, state, show_data, show_grad, show_local, precision)
+    if legend:
+        kinds = {naming.kind(node, root) for node in order}
+        _draw_legend(graph, kinds, show_local, stepping=state is not None)
+    if state is not None:
+        graph.attr(label=_step_title(state, precision), labelloc="t", fontsize="14")
+    return graph
+
+
+def _step_title(state: _BackwardState, precision: int) -> str:
+    if state.applied is None:
+        return (f"backward step 0 of {state.steps}: the output's grad is seeded with 1, "
+                "no operation applied yet")
+    g = _fmt(state.grads.get(state.applied, 0.0), precision)
+    return (f"backward step {state.step} of {state.steps}: applied {state.applied.op} (red): "
+            f"each operand's grad += {g} × the local derivative on its edge")
+
+
+def _value_label(fields: list[str]) -> str:
+    body = " | ".join(_record_escape(f) for f in fields)
+    # "{ ... }": fields side by side with rankdir LR, stacked with TB
+    return f"{{ {body} }}"
+
+
+def _draw_full(graph, root, order, naming, state, show_data, show_grad, show_local,
+               precision) -> None:
+    ids = {node: f"v{i}" for i, node in enumerate(order)}
+    owner = naming.assign_owners(order) if naming.module is not None else {}
+    clusters: dict[str, list[tuple[str, dict[str, str], int | None]]] = {}
+
+    def add_node(node_id: str, attrs: dict[str, str], node: Value) -> None:
+        path = owner.get(node)
+        if not path:  # no module, or the top-level module itself (no cluster of its own)
+            graph.node(node_id, **attrs)
+        else:
+            key = naming.index.get(node) if node_id.startswith("v") else None
+            clusters.setdefault(path, []).append((node_id, attrs, key))
+
+    for node in order:
+        kind = naming.kind(node, root)
+        fields = []
+        name = naming.name(node)
+        path = owner.get(node)
+        if path and name.startswith(path + "."):
+            name = name[len(path) + 1:]  # the cluster's label carries the prefix
+        if name:
+            fields.append(name)
+        elif kind == "constant":
+            fields.append("const")
+        if show_data:
+            fields.append(f"data {_fmt(node.data, precision)}")
+        if show_grad and kind != "constant":
+            if state is None:
+                fields.append(f"grad {_fmt(node.grad, precision)}")
+            else:
+                fields.append(f"grad {_fmt(state.grads.get(node, 0.0), precision)}")
+        if not fields:
+            fields.append(node.op or "leaf")
+        style = "filled"
+        attrs = {"label": _value_label(fields), "shape": "record",
+                 "fillcolor": KINDS[kind][0]}
+        if state is not None and kind != "constant":
+            if node not in state.final:
+                style = "filled,dashed"
+            else:
+                attrs["penwidth"] = "1.6"
+        attrs["style"] = style
+        add_node(ids[node], attrs, node)
+        if node._parents:
+            op_id = f"op{ids[node][1:]}"
+            active = state is not None and node is state.applied
+            op_attrs = {"label": node._op.symbol or node.op, "shape": "ellipse",
+                        "style": "filled", "fillcolor": OP_FILL, "margin": "0.02,0.01",
+                        "height": "0.3", "ordering": "in"}  # operands top to bottom
+            if active:
+                op_attrs.update(color=ACTIVE, penwidth="2.5", fontcolor=ACTIVE)
+            add_node(op_id, op_attrs, node)
+            graph.edge(op_id, ids[node], **({"color": ACTIVE, "penwidth": "2"} if active else {}))
+            locals_ = _safe_local_derivatives(node)
+            for parent, d in zip(node._parents, locals_):
+                attrs = {}
+                if show_local and parent._op is not _CONSTANT:
+                    attrs["label"] = "×undefined" if d is None else f"×{_fmt(d, precision)}"
+                if active and parent._op is not _CONSTANT:
+                    attrs.update(color=ACTIVE, penwidth="2", fontcolor=ACTIVE)
+                elif parent._op is _CONSTANT:
+                    attrs.update(color="#999999", style="dashed")
+                graph.edge(ids[parent], op_id, **attrs)
+    if clusters:
+        _draw_clusters(graph, clusters, naming)
+
+
+
+def _draw_clusters(graph, clusters, naming) -> None:
+    """Nest each module's nodes in a cluster inside its parent module's cluster."""
+    turned = graph.graph_attr.get("rankdir") == "LR"
+    paths = set()
+    for path in clusters:
+        parts = path.split(".")
+        paths.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+    modules = [p for p in naming.module_types if p in paths]  # parents before children
+    children: dict[str, list[str]] = {}
+    top = []
+    for path in modules:
+        parent = next((q for q in reversed(modules[: modules.index(path)])
+                       if path.startswith(q + ".")), None)
+        (children.setdefault(parent, []) if parent else top).append(path)
+
+    def build(container, path: str) -> None:
+        with container.subgraph(name=f"cluster_{path}") as sub:
+            sub.attr(label=f"{path}: {naming.module_types[path]}", style="rounded,dashed",
+                     color="#888888", fontsize="10", fontcolor="#555555")
+            members = clusters.get(path, [])
+            # members in model order (parameters as named_parameters lists them, modules
+            # as named_modules does): dot starts from the declaration order
+            members = sorted(members, key=lambda m: (m[2] is None, m[2] or 0))
+            for node_id, attrs, _ in members:
+                sub.node(node_id, **attrs)
+            ordered = [node_id for node_id, _, key in members if key is not None]
+            _column(sub, ordered, turned)
+            for child in children.get(path, []):
+                build(sub, child)
+
+    for path in top:
+        build(graph, path)
+
+
+def _column(graph, node_ids: list[str], turned: bool) -> None:
+    """Keep the nodes top to bottom in the given order: an invisible point one rank
+    before them, whose out-edges dot keeps in order (``ordering=out``). With rankdir LR
+    dot lays the graph out top-down and turns it, so its left-to-right order becomes
+    bottom-to-top: with ``turned`` the edges go in reverse. (The graph sets
+    ``remincross=false`` so that a last crossing pass does not undo the order inside
+    clusters.)"""
+    if len(node_ids) > 1:
+        anchor = f"order_{node_ids[0]}"
+        graph.node(anchor, label="", shape="point", style="invis", width="0", height="0",
+                   ordering="out")
+        for node_id in (reversed(node_ids) if turned else node_ids):
+            graph.edge(anchor, node_id, style="invis")
+
+
+def _draw_legend(graph, kinds: set[str], show_local: bool, stepping: bool,
+                 operations: bool = True) -> None:
+    """One compact node: a row of colour swatches for the kinds present, notes below."""
+    swatches = "".join(
+        f'<td bgcolor="{fill}" cellpadding="2"><font point-size="9">{text}</font></td>'
+        for kind, (fill, text) in KINDS.items() if kind in kinds)
+    notes = ["op: an operation"] if operations else ["edges: which module feeds which"]
+    if show_local:
+        notes.append("edge ×k: local derivative k = ∂out/∂in")
+        notes.append("grad(in) = Σ over out-edges grad(out) × k")
+    if stepping:
+        notes.append("dashed: grad not final yet; red: op applied now")
+    columns = max(1, sum(kind in kinds for kind in KINDS))
+    text = "".join(f'{_html_escape(note)}<br align="left"/>' for note in notes)
+    label = (f'<<table border="0" cellborder="1" cellspacing="3" color="#bbbbbb">'
+             f"<tr>{swatches}</tr><tr><td colspan=\"{columns}\" border=\"0\" "
+             f'align="left"><font point-size="9">{text}</font></td></tr></table>>')
+    graph.node("legend", label=label, shape="plaintext", margin="0")
+
+
+# ---------------------------------------------------------------------------
+# The collapsed view: one node per innermost module.
+
+
+def _draw_collapsed(graph, root, order, naming, max_nodes, show_data, show_grad, precision,
+                    legend) -> None:
+    owner = naming.assign_owners(order)
+    groups: dict[str, list[Value]] = {}
+    for node in order:
+        if node in owner:
+            groups.setdefault(owner[node], []).append(node)
+    consumers: dict[Value, list[Value]] = {}
+    for node in order:
+        for p in node._parents:
+            consumers.setdefault(p, []).append(node)
+
+    def representative(path: str) -> Value:
+        """The group's output: its last node used outside the group (or the root)."""
+        members = groups[path]
+        outside = [n for n in members if n is root
+                   or any(owner.get(c) != path for c in consumers.get(n, []))]
+        return (outside or members)[-1]
+
+    node_id: dict[Value, str] = {}
+    for i, node in enumerate(order):
+        path = owner.get(node)
+        node_id[node] = f"g_{path}" if path is not None else f"v{i}"
+    visible = [n for n in order if n not in owner and n._op is not _CONSTANT]
+    shown = len(groups) + len(visible)
+    if max_nodes is not None and shown > max_nodes:
+        raise GraphTooLargeError(
+            f"draw_dot: even collapsed to one node per module the graph has {shown} nodes, "
+            f"more than max_nodes={max_nodes}; draw one sample's loss, or pass a larger "
+            "max_nodes (None for no limit)"
+        )
+    graph.attr(label=f"collapsed: {len(order)} Values shown as one node per module "
+                     f"(max_nodes={max_nodes})", labelloc="t")
+    clusters: dict[str, list[tuple[str, dict[str, str], int | None]]] = {}
+    position = {path: i for i, path in enumerate(naming.module_types)}
+    for path, members in sorted(groups.items(), key=lambda item: position.get(item[0], -1)):
+        rep = representative(path)
+        parameters = sum(1 for n in members if n in naming.parameters)
+        fields = [path, naming.module_types.get(path, ""), f"{parameters} parameters"]
+        if show_data:
+            fields.append(f"out {_fmt(rep.data, precision)}")
+        if show_grad:
+            fields.append(f"grad {_fmt(rep.grad, precision)}")
+        kind = "output" if rep is root else "module"
+        attrs = {"label": _value_label(fields), "shape": "record", "style": "filled",
+                 "fillcolor": KINDS[kind][0]}
+        parent = ".".join(path.split(".")[:-1])
+        while parent and parent not in naming.module_types:
+            parent = ".".join(parent.split(".")[:-1])
+        if parent:
+            clusters.setdefault(parent, []).append((f"g_{path}", attrs, position.get(path)))
+        else:
+            graph.node(f"g_{path}", **attrs)
+    if clusters:
+        _draw_clusters(graph, clusters, naming)
+    for node in visible:
+        kind = naming.kind(node, root)
+        fields = [naming.name(node) or node.op or "input"]
+        if show_data:
+            fields.append(f"data {_fmt(node.data, precision)}")
+        if show_grad:
+            fields.append(f"grad {_fmt(node.grad, precision)}")
+        graph.node(node_id[node], _value_label(fields), shape="record", style="filled",
+                   fillcolor=KINDS[kind][0])
+    drawn = set()
+    for node in order:
+        for p in node._parents:
+            if p._op is _CONSTANT:
+                continue
+            a, b = node_id[p], node_id[node]
+            if a != b and (a, b) not in drawn:
+                drawn.add((a, b))
+                graph.edge(a, b)
+    if legend:
+        kinds = {"module"} | {naming.kind(node, root) for node in visible}
+        _draw_legend(graph, kinds, show_local=False, stepping=False, operations=False)

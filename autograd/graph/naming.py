@@ -1,0 +1,117 @@
+"""Names, kinds and module ownership of the nodes of a graph, and number formatting:
+what the drawing, the explanation and the explorer call each node."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from ..engine import _CONSTANT, Value
+
+
+class _Naming:
+    """Names, kinds and module ownership of the nodes."""
+
+    def __init__(self, names: Any, parameters: Iterable[Value] | None) -> None:
+        self.module = names if hasattr(names, "named_parameters") else None
+        self.owner: dict[Value, str] = {}
+        self.module_types: dict[str, str] = {}
+        self.index: dict[Value, int] = {}  # a parameter's place in named_parameters()
+        self.inputs: list[Value] = []  # the model's unlabelled inputs, named x.0, x.1, ...
+        if self.module is not None:
+            self.names = {p: n for n, p in self.module.named_parameters()}
+            self.index = {p: i for i, p in enumerate(self.names)}
+            self._find_owners(self.module)
+        elif names is None:
+            self.names = {}
+        elif isinstance(names, Mapping):
+            if not all(isinstance(k, Value) and isinstance(v, str) for k, v in names.items()):
+                raise TypeError("draw_dot: names must map Values to str (or be an nn.Module)")
+            self.names = dict(names)
+        else:
+            raise TypeError(
+                f"draw_dot: names must be a dict {{Value: name}} or an nn.Module, "
+                f"got {type(names).__name__}"
+            )
+        self.parameters = set(self.names) if self.module is not None else set()
+        if parameters is not None:
+            self.parameters |= set(parameters)
+
+    def _find_owners(self, module: Any) -> None:
+        for path, sub in _named_modules(module):
+            if path:
+                self.module_types[path] = _describe_module(sub)
+            prefix = f"{path}." if path else ""
+            for _, p in sub.named_parameters(prefix=prefix):
+                self.owner[p] = path  # deeper modules come later and win
+
+    def name_inputs(self, order: list[Value]) -> None:
+        """With a module, unlabelled input leaves get names x.0, x.1, ... in the order
+        they were made (the order of the model's inputs)."""
+        if self.module is None:
+            return
+        inputs = [node for node in order if not node._parents and node._op is not _CONSTANT
+                  and node not in self.parameters and not self.name(node)]
+        self.inputs = sorted(inputs, key=lambda n: n._number)
+        for i, node in enumerate(self.inputs):
+            self.names[node] = f"x.{i}"
+
+    def name(self, node: Value) -> str:
+        return self.names.get(node) or node.label
+
+    def kind(self, node: Value, root: Value) -> str:
+        if node is root:
+            return "output"
+        if node._op is _CONSTANT:
+            return "constant"
+        if node._parents:
+            return "intermediate"
+        return "parameter" if node in self.parameters else "input"
+
+    def assign_owners(self, order: list[Value]) -> dict[Value, str]:
+        """The module each node belongs to: the owner of a parameter it uses, or for a
+        node with a single non-constant operand (an activation), that operand's."""
+        owner = {node: self.owner[node] for node in order if node in self.owner}
+        for node in order:
+            if not node._parents or node in owner:
+                continue
+            operands = [p for p in node._parents if p._op is not _CONSTANT]
+            for p in operands:
+                if p in self.owner:
+                    owner[node] = self.owner[p]
+                    break
+            else:
+                if len(operands) == 1 and operands[0] in owner:
+                    owner[node] = owner[operands[0]]
+        return owner
+
+
+def _named_modules(module: Any) -> Iterator[tuple[str, Any]]:
+    """(dotted path, module) for ``module`` and every module inside it, parents first.
+    An object with ``named_parameters`` but no ``named_modules`` is one module."""
+    if hasattr(module, "named_modules"):
+        yield from module.named_modules()
+    else:
+        yield "", module
+
+
+def _describe_module(module: Any) -> str:
+    activation = getattr(module, "activation", None)
+    name = type(module).__name__
+    return f"{name} ({activation})" if isinstance(activation, str) else name
+
+
+def _fmt(x: float, precision: int) -> str:
+    text = f"{x:.{precision}g}"
+    return "0" if text == "-0" else text
+
+
+def _record_escape(text: str) -> str:
+    for char in "\\{}|<>\"":
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+
+def _html_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -3,13 +3,12 @@ local derivatives along them."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..engine import _CONSTANT, Value, topological_order
-from .naming import _fmt, _Naming
+from .naming import _fmt, _Naming, _unique_names
 from .steps import _backward_state, local_derivatives
 
 __all__ = ["Derivation", "explain"]
@@ -65,26 +64,10 @@ def explain(
     order = topological_order(root)
     index = {node: i for i, node in enumerate(order)}
 
-    owner = naming.assign_owners(order) if naming.module is not None else {}
-
-    def base_name(node: Value) -> str:
-        if node._op is _CONSTANT:
-            return _fmt(node.data, precision)
-        name = naming.name(node)
-        if name:
-            return name
-        if not node._parents:
-            return f"v{index[node]}"
-        if node is root:
-            return "out"
-        return f"{owner[node]}.{node.op}" if node in owner else node.op
-
-    # different nodes with the same name (two unnamed "mul"s) get "#topological index"
-    name_counts = Counter(base_name(node) for node in order)
+    display = _unique_names(order, root, naming, precision)
 
     def name_of(node: Value) -> str:
-        name = base_name(node)
-        return f"{name}#{index[node]}" if name_counts[name] > 1 else name
+        return display.get(node) or naming.name(node) or "wrt"
 
     root_name, wrt_name = name_of(root), name_of(wrt)
     head = f"d{root_name}/d{wrt_name}"
@@ -95,35 +78,18 @@ def explain(
 
     state = _backward_state(order, root, None)
     total = state.grads.get(wrt, 0.0) if wrt._op is not _CONSTANT else 0.0
-    # edges of the sub-graph between wrt and root, one per operand occurrence
-    reaches = {wrt}
-    children: dict[Value, list[tuple[Value, float, str]]] = {}
-    count = {wrt: 1}
-    for node in order[index[wrt] + 1:]:
-        if not node._parents:
-            continue
-        locals_ = local_derivatives(node)
-        for slot, (parent, d) in enumerate(zip(node._parents, locals_), 1):
-            if parent in reaches:
-                # an operand used twice (a + a, x * x) gives two edges: name the slot
-                repeated = sum(p is parent for p in node._parents) > 1
-                children.setdefault(parent, []).append((node, d, f"[{slot}]" if repeated else ""))
-                count[node] = count.get(node, 0) + count[parent]
-        if node in count:
-            reaches.add(node)
-    num_paths = count.get(root, 0) if root is not wrt else 1
+    num_paths, all_paths, children = _paths(order, root, wrt)
     lines = [f"{head} = sum over {num_paths} path{'s' if num_paths != 1 else ''} from "
              f"{wrt_name} to {root_name} of the product of the local derivatives along it"]
     shown: list[tuple[tuple[str, ...], tuple[float, ...], float]] = []
     if root is wrt:
         lines = [f"{head} = 1 ({root_name} is the output itself)"]
-    elif num_paths <= 10_000:
-        all_paths = list(_enumerate_paths(wrt, root, children))
-        all_paths.sort(key=lambda p: -abs(_product(p[2])))
-        for nodes, slots, factors in all_paths:
-            path_names = (name_of(nodes[0]),
-                          *(name_of(n) + slot for n, slot in zip(nodes[1:], slots)))
-            shown.append((path_names, factors, _product(factors)))
+    elif all_paths is not None:
+        for path in all_paths:
+            path_names = (name_of(path.nodes[0]),
+                          *(name_of(n) + _slot_text(n, slot)
+                            for n, slot in zip(path.nodes[1:], path.slots)))
+            shown.append((path_names, path.factors, path.product))
         listed = shown[:max_paths]
         width = len(str(len(listed)))
         for i, (path_names, factors, product) in enumerate(listed, 1):
@@ -143,7 +109,7 @@ def explain(
                      f"gives grad({wrt_name}) = Σ over its uses of grad(use) × local:)")
         for node, d, slot in children.get(wrt, [])[:max_paths]:
             g = state.grads.get(node, 0.0)
-            lines.append(f"  via {name_of(node)}{slot}: {_fmt(g, precision)} × "
+            lines.append(f"  via {name_of(node)}{_slot_text(node, slot)}: {_fmt(g, precision)} × "
                          f"{_fmt(d, precision)}"
                          f" = {_fmt(g * d, precision)}")
     lines.append(f"  total {head} = {_fmt(total, precision)}")
@@ -172,9 +138,64 @@ def _product(factors: Iterable[float]) -> float:
     return result
 
 
+MAX_PATHS_ENUMERATED = 10_000  # more paths than this are counted, not listed
+
+
+@dataclass(frozen=True)
+class _Path:
+    """One path wrt → ... → root: its nodes, the operand slot (0-based) by which it
+    enters each next node, and the local derivatives along it."""
+
+    nodes: tuple[Value, ...]
+    slots: tuple[int, ...]
+    factors: tuple[float, ...]
+
+    @property
+    def product(self) -> float:
+        return _product(self.factors)
+
+
+_Children = dict[Value, list[tuple[Value, float, int]]]
+
+
+def _paths(order: list[Value], root: Value,
+           wrt: Value) -> tuple[int, list[_Path] | None, _Children]:
+    """(number of paths from ``wrt`` to ``root``, every path largest contribution first
+    -- None when there are more than :data:`MAX_PATHS_ENUMERATED` --, the edges of the
+    sub-graph between them: node -> [(consumer, local derivative, operand slot)])."""
+    index = {node: i for i, node in enumerate(order)}
+    children: _Children = {}
+    if wrt not in index:
+        return 0, [], children
+    reaches = {wrt}
+    count = {wrt: 1}
+    for node in order[index[wrt] + 1:]:
+        if not node._parents:
+            continue
+        locals_ = local_derivatives(node)
+        for slot, (parent, d) in enumerate(zip(node._parents, locals_)):
+            if parent in reaches:  # one edge per operand occurrence (a + a has two)
+                children.setdefault(parent, []).append((node, d, slot))
+                count[node] = count.get(node, 0) + count[parent]
+        if node in count:
+            reaches.add(node)
+    num_paths = 1 if root is wrt else count.get(root, 0)
+    if num_paths > MAX_PATHS_ENUMERATED:
+        return num_paths, None, children
+    paths = [_Path(*found) for found in _enumerate_paths(wrt, root, children)]
+    paths.sort(key=lambda path: -abs(path.product))
+    return num_paths, paths, children
+
+
+def _slot_text(node: Value, slot: int) -> str:
+    """"[i]" when the path enters ``node`` by one of several identical operands."""
+    repeated = sum(p is node._parents[slot] for p in node._parents) > 1
+    return f"[{slot + 1}]" if repeated else ""
+
+
 def _enumerate_paths(
-    start: Value, end: Value, children: dict[Value, list[tuple[Value, float, str]]]
-) -> Iterator[tuple[tuple[Value, ...], tuple[str, ...], tuple[float, ...]]]:
+    start: Value, end: Value, children: _Children
+) -> Iterator[tuple[tuple[Value, ...], tuple[int, ...], tuple[float, ...]]]:
     """Every path start → end along ``children`` edges (nodes, operand slots,
     local derivatives), iteratively."""
     stack = [(start, (start,), (), ())]

@@ -3,6 +3,7 @@ what the drawing, the explanation and the explorer call each node."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -84,6 +85,32 @@ class _Naming:
                 if len(operands) == 1 and operands[0] in owner:
                     owner[node] = owner[operands[0]]
         return owner
+
+
+def _unique_names(order: list[Value], root: Value, naming: _Naming,
+                  precision: int) -> dict[Value, str]:
+    """A name for every node that tells it apart in text: its given name or label; a
+    constant's value; "out" for an unnamed output; an operation's name (prefixed by
+    its module's path); an unnamed leaf "v<index>". Names that would repeat (two
+    unnamed "mul"s) get "#<topological index>"."""
+    owner = naming.assign_owners(order) if naming.module is not None else {}
+
+    def base_name(i: int, node: Value) -> str:
+        if node._op is _CONSTANT:
+            return _fmt(node.data, precision)
+        name = naming.name(node)
+        if name:
+            return name
+        if not node._parents:
+            return f"v{i}"
+        if node is root:
+            return "out"
+        return f"{owner[node]}.{node.op}" if node in owner else node.op
+
+    base = {node: base_name(i, node) for i, node in enumerate(order)}
+    counts = Counter(base.values())
+    return {node: f"{name}#{i}" if counts[name] > 1 else name
+            for i, (node, name) in enumerate(base.items())}
 
 
 def _named_modules(module: Any) -> Iterator[tuple[str, Any]]:

@@ -4,7 +4,7 @@ Layout: ``ops`` (every operation's forward formula and local derivatives),
 ``engine`` (Value, topological order, backpropagation, no_grad),
 ``functional`` (grad, value_and_grad), ``functions`` (dot and the stable
 softmax family), ``gradcheck`` (finite-difference checking) and ``graph``
-(draw_dot, explain: the chain-rule graph).
+(draw_dot, explain, explore: the chain-rule graph).
 """
 
 __chainrule__ = True  # tells chainrule's nn that this autograd is chainrule's (not HIPS')
@@ -17,12 +17,14 @@ from .gradcheck import GradcheckError, gradcheck
 from .graph import (
     ChainRuleGraph,
     Derivation,
+    Explorer,
     GraphRenderTimeout,
     GraphTooLargeError,
     GraphvizNotFoundError,
     backward_steps,
     draw_dot,
     explain,
+    explore,
     local_derivatives,
 )
 from .jit import JitError, JitFunction, jit
@@ -52,6 +54,7 @@ from .ops import (
 __all__ = [
     "ChainRuleGraph",
     "Derivation",
+    "Explorer",
     "GradcheckError",
     "GraphRenderTimeout",
     "GraphTooLargeError",
@@ -72,6 +75,7 @@ __all__ = [
     "enable_grad",
     "exp",
     "explain",
+    "explore",
     "expm1",
     "grad",
     "gradcheck",

@@ -3,7 +3,8 @@ every edge; the state after k backward steps; the collapsed view of a model."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ..engine import _CONSTANT, Value, topological_order
@@ -80,13 +81,7 @@ def draw_dot(
     order = topological_order(root)
     naming = _Naming(names, parameters)
     naming.name_inputs(order)
-    graph = ChainRuleGraph(
-        "chain_rule", format=format,
-        graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "fontsize": "12",
-                    "nodesep": "0.25", "ranksep": "0.35", "remincross": "false"},
-        node_attr={"fontname": "Helvetica", "fontsize": "11"},
-        edge_attr={"fontname": "Helvetica", "fontsize": "10", "arrowsize": "0.6"},
-    )
+    graph = _new_graph(rankdir, format)
     if max_nodes is not None and len(order) > max_nodes:
         if naming.module is None:
             raise GraphTooLargeError(
@@ -115,6 +110,16 @@ def draw_dot(
     return graph
 
 
+def _new_graph(rankdir: str, format: str = "svg") -> ChainRuleGraph:
+    return ChainRuleGraph(
+        "chain_rule", format=format,
+        graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "fontsize": "12",
+                    "nodesep": "0.25", "ranksep": "0.35", "remincross": "false"},
+        node_attr={"fontname": "Helvetica", "fontsize": "11"},
+        edge_attr={"fontname": "Helvetica", "fontsize": "10", "arrowsize": "0.6"},
+    )
+
+
 def _step_title(state: _BackwardState, precision: int) -> str:
     if state.applied is None:
         return (f"backward step 0 of {state.steps}: the output's grad is seeded with 1, "
@@ -130,8 +135,15 @@ def _value_label(fields: list[str]) -> str:
     return f"{{ {body} }}"
 
 
+#: a hook that may replace a record's fields: (element id, node, fields) -> fields
+Relabel = Callable[[str, Value, list[str]], list[str]]
+
+
 def _draw_full(graph, root, order, naming, state, show_data, show_grad, show_local,
-               precision) -> None:
+               precision, relabel: Relabel | None = None) -> None:
+    """Every Value a record ``v<i>`` (i: topological index), every operation an ellipse
+    ``op<i>``; the SVG ids of the edges are ``o<i>`` (op -> its Value) and
+    ``e<i>_<slot>`` (operand -> op)."""
     ids = {node: f"v{i}" for i, node in enumerate(order)}
     owner = naming.assign_owners(order) if naming.module is not None else {}
     clusters: dict[str, list[tuple[str, dict[str, str], int | None]]] = {}
@@ -164,8 +176,10 @@ def _draw_full(graph, root, order, naming, state, show_data, show_grad, show_loc
                 fields.append(f"grad {_fmt(state.grads.get(node, 0.0), precision)}")
         if not fields:
             fields.append(node.op or "leaf")
+        if relabel is not None:
+            fields = relabel(ids[node], node, fields)
         style = "filled"
-        attrs = {"label": _value_label(fields), "shape": "record",
+        attrs = {"label": _value_label(fields), "shape": "record", "id": ids[node],
                  "fillcolor": KINDS[kind][0]}
         if state is not None and kind != "constant":
             if node not in state.final:
@@ -177,16 +191,17 @@ def _draw_full(graph, root, order, naming, state, show_data, show_grad, show_loc
         if node._parents:
             op_id = f"op{ids[node][1:]}"
             active = state is not None and node is state.applied
-            op_attrs = {"label": node._op.symbol or node.op, "shape": "ellipse",
+            op_attrs = {"label": node._op.symbol or node.op, "shape": "ellipse", "id": op_id,
                         "style": "filled", "fillcolor": OP_FILL, "margin": "0.02,0.01",
                         "height": "0.3", "ordering": "in"}  # operands top to bottom
             if active:
                 op_attrs.update(color=ACTIVE, penwidth="2.5", fontcolor=ACTIVE)
             add_node(op_id, op_attrs, node)
-            graph.edge(op_id, ids[node], **({"color": ACTIVE, "penwidth": "2"} if active else {}))
+            graph.edge(op_id, ids[node], id=f"o{op_id[2:]}",
+                       **({"color": ACTIVE, "penwidth": "2"} if active else {}))
             locals_ = _safe_local_derivatives(node)
-            for parent, d in zip(node._parents, locals_):
-                attrs = {}
+            for slot, (parent, d) in enumerate(zip(node._parents, locals_)):
+                attrs = {"id": f"e{op_id[2:]}_{slot}"}
                 if show_local and parent._op is not _CONSTANT:
                     attrs["label"] = "×undefined" if d is None else f"×{_fmt(d, precision)}"
                 if active and parent._op is not _CONSTANT:
@@ -272,8 +287,21 @@ def _draw_legend(graph, kinds: set[str], show_local: bool, stepping: bool,
 # The collapsed view: one node per innermost module.
 
 
-def _draw_collapsed(graph, root, order, naming, max_nodes, show_data, show_grad, precision,
-                    legend) -> None:
+@dataclass
+class _Collapsed:
+    """The collapsed view: the nodes of each innermost module (``groups``, keyed by the
+    module's path), each group's output (``representative``), the nodes drawn on their
+    own (``visible``: everything outside a module but constants) and the element id of
+    every node's picture (``node_id``: ``g_<path>`` for a module's nodes, else ``v<i>``)."""
+
+    owner: dict[Value, str]
+    groups: dict[str, list[Value]]
+    representative: dict[str, Value]
+    visible: list[Value]
+    node_id: dict[Value, str]
+
+
+def _collapse(root: Value, order: list[Value], naming: _Naming) -> _Collapsed:
     owner = naming.assign_owners(order)
     groups: dict[str, list[Value]] = {}
     for node in order:
@@ -296,10 +324,20 @@ def _draw_collapsed(graph, root, order, naming, max_nodes, show_data, show_grad,
         path = owner.get(node)
         node_id[node] = f"g_{path}" if path is not None else f"v{i}"
     visible = [n for n in order if n not in owner and n._op is not _CONSTANT]
+    return _Collapsed(owner, groups, {path: representative(path) for path in groups},
+                      visible, node_id)
+
+
+def _draw_collapsed(graph, root, order, naming, max_nodes, show_data, show_grad, precision,
+                    legend, relabel: Relabel | None = None, who: str = "draw_dot") -> _Collapsed:
+    """One record per innermost module (id ``g_<path>``) and per Value outside the
+    modules (``v<i>``); one edge ``c<a>--<b>`` per pair of them that any edge joins."""
+    view = _collapse(root, order, naming)
+    groups, visible, node_id = view.groups, view.visible, view.node_id
     shown = len(groups) + len(visible)
     if max_nodes is not None and shown > max_nodes:
         raise GraphTooLargeError(
-            f"draw_dot: even collapsed to one node per module the graph has {shown} nodes, "
+            f"{who}: even collapsed to one node per module the graph has {shown} nodes, "
             f"more than max_nodes={max_nodes}; draw one sample's loss, or pass a larger "
             "max_nodes (None for no limit)"
         )
@@ -308,16 +346,18 @@ def _draw_collapsed(graph, root, order, naming, max_nodes, show_data, show_grad,
     clusters: dict[str, list[tuple[str, dict[str, str], int | None]]] = {}
     position = {path: i for i, path in enumerate(naming.module_types)}
     for path, members in sorted(groups.items(), key=lambda item: position.get(item[0], -1)):
-        rep = representative(path)
+        rep = view.representative[path]
         parameters = sum(1 for n in members if n in naming.parameters)
         fields = [path, naming.module_types.get(path, ""), f"{parameters} parameters"]
         if show_data:
             fields.append(f"out {_fmt(rep.data, precision)}")
         if show_grad:
             fields.append(f"grad {_fmt(rep.grad, precision)}")
+        if relabel is not None:
+            fields = relabel(f"g_{path}", rep, fields)
         kind = "output" if rep is root else "module"
         attrs = {"label": _value_label(fields), "shape": "record", "style": "filled",
-                 "fillcolor": KINDS[kind][0]}
+                 "fillcolor": KINDS[kind][0], "id": f"g_{path}"}
         parent = ".".join(path.split(".")[:-1])
         while parent and parent not in naming.module_types:
             parent = ".".join(parent.split(".")[:-1])
@@ -334,8 +374,10 @@ def _draw_collapsed(graph, root, order, naming, max_nodes, show_data, show_grad,
             fields.append(f"data {_fmt(node.data, precision)}")
         if show_grad:
             fields.append(f"grad {_fmt(node.grad, precision)}")
+        if relabel is not None:
+            fields = relabel(node_id[node], node, fields)
         graph.node(node_id[node], _value_label(fields), shape="record", style="filled",
-                   fillcolor=KINDS[kind][0])
+                   fillcolor=KINDS[kind][0], id=node_id[node])
     drawn = set()
     for node in order:
         for p in node._parents:
@@ -344,7 +386,8 @@ def _draw_collapsed(graph, root, order, naming, max_nodes, show_data, show_grad,
             a, b = node_id[p], node_id[node]
             if a != b and (a, b) not in drawn:
                 drawn.add((a, b))
-                graph.edge(a, b)
+                graph.edge(a, b, id=f"c{a}--{b}")
     if legend:
         kinds = {"module"} | {naming.kind(node, root) for node in visible}
         _draw_legend(graph, kinds, show_local=False, stepping=False, operations=False)
+    return view

@@ -158,10 +158,10 @@ class _Path:
 _Children = dict[Value, list[tuple[Value, float, int]]]
 
 
-def _paths(order: list[Value], root: Value,
-           wrt: Value) -> tuple[int, list[_Path] | None, _Children]:
+def _paths(order: list[Value], root: Value, wrt: Value, limit: int = MAX_PATHS_ENUMERATED
+           ) -> tuple[int, list[_Path] | None, _Children]:
     """(number of paths from ``wrt`` to ``root``, every path largest contribution first
-    -- None when there are more than :data:`MAX_PATHS_ENUMERATED` --, the edges of the
+    -- None when there are more than ``limit`` --, the edges of the
     sub-graph between them: node -> [(consumer, local derivative, operand slot)])."""
     index = {node: i for i, node in enumerate(order)}
     children: _Children = {}
@@ -180,7 +180,7 @@ def _paths(order: list[Value], root: Value,
         if node in count:
             reaches.add(node)
     num_paths = 1 if root is wrt else count.get(root, 0)
-    if num_paths > MAX_PATHS_ENUMERATED:
+    if num_paths > limit:
         return num_paths, None, children
     paths = [_Path(*found) for found in _enumerate_paths(wrt, root, children)]
     paths.sort(key=lambda path: -abs(path.product))

@@ -4,9 +4,11 @@ gradients it leaves, independent of any drawing."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 
-from ..engine import _CONSTANT, Value, topological_order
+from ..engine import _CONSTANT, Value, _backward_error, topological_order
 
 __all__ = ["backward_steps", "local_derivatives"]
 
@@ -42,6 +44,54 @@ def _steps(order: list[Value]) -> list[Value]:
     return [node for node in reversed(order) if node._parents]
 
 
+@dataclass(frozen=True)
+class _Update:
+    """One operand's share of a backward step: grad(parent) += grad(node) × local."""
+
+    parent: Value
+    slot: int  # the operand's place (0-based) among the node's parents
+    local: float
+    before: float
+    after: float
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One backward step: the node applied, its gradient, the update of each operand
+    (constants get none) and the operands whose gradient is now final (no use of them
+    is left to apply)."""
+
+    node: Value
+    grad: float
+    updates: tuple[_Update, ...]
+    final: tuple[Value, ...]
+
+
+def _backward_events(order: list[Value], root: Value) -> Iterator[_Step]:
+    """One backward pass from ``root`` (seeded with grad 1), step by step: the same
+    rule, order and arithmetic as ``backward()``."""
+    waiting = Counter(p for node in order for p in set(node._parents))  # uses left
+    grads: dict[Value, float] = {root: 1.0}
+    for node in _steps(order):
+        g = grads.get(node, 0.0)
+        try:
+            locals_ = local_derivatives(node)
+        except (ArithmeticError, ValueError) as error:
+            raise _backward_error(node, error) from None
+        updates = []
+        for slot, (parent, d) in enumerate(zip(node._parents, locals_)):
+            if parent._op is not _CONSTANT:
+                before = grads.get(parent, 0.0)
+                grads[parent] = before + g * d
+                updates.append(_Update(parent, slot, d, before, grads[parent]))
+        final = []
+        for parent in dict.fromkeys(node._parents):
+            waiting[parent] -= 1
+            if waiting[parent] == 0:
+                final.append(parent)
+        yield _Step(node, g, tuple(updates), tuple(final))
+
+
 @dataclass
 class _BackwardState:
     grads: dict[Value, float]
@@ -53,27 +103,24 @@ class _BackwardState:
 
 def _backward_state(order: list[Value], root: Value, step: int | None) -> _BackwardState:
     """Gradients after ``step`` steps of backprop from ``root`` (all steps if None)."""
-    interior = _steps(order)
+    steps = len(_steps(order))
     if step is None:
-        step = len(interior)
-    elif not (isinstance(step, int) and 0 <= step <= len(interior)):
+        step = steps
+    elif not (isinstance(step, int) and 0 <= step <= steps):
         raise ValueError(
-            f"draw_dot: step must be an int from 0 to {len(interior)} (the number of "
+            f"draw_dot: step must be an int from 0 to {steps} (the number of "
             f"operations in this graph), got {step!r}"
         )
-    waiting = Counter(p for node in order for p in set(node._parents))  # consumers left
     grads: dict[Value, float] = {root: 1.0}
-    for node in interior[:step]:
-        g = grads.get(node, 0.0)
-        for parent, d in zip(node._parents, local_derivatives(node)):
-            if parent._op is not _CONSTANT:
-                grads[parent] = grads.get(parent, 0.0) + g * d
-        for parent in set(node._parents):
-            waiting[parent] -= 1
-    final = {node for node in order if waiting[node] == 0}
-    applied = interior[step - 1] if step else None
-    return _BackwardState(grads, final, applied, step, len(interior))
-
+    final = {root}
+    applied = None
+    for event in islice(_backward_events(order, root), step):
+        grads[event.node] = event.grad
+        for update in event.updates:
+            grads[update.parent] = update.after
+        final.update(event.final)
+        applied = event.node
+    return _BackwardState(grads, final, applied, step, steps)
 
 
 def _safe_local_derivatives(node: Value) -> list[float | None]:

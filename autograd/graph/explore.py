@@ -1,0 +1,571 @@
+"""explore: the chain-rule graph as an interactive page -- step through the forward and
+the backward pass, and ask any node where its gradient comes from.
+
+``explore(loss, names=model)`` returns an :class:`Explorer`. In Jupyter it displays
+itself; ``.write("backprop.html")`` saves one self-contained page (no network: the
+graph is an SVG drawn by Graphviz, the script and style are inline). The page has
+
+- a **forward phase**: the leaves hold their values, then each operation computes
+  its value in turn (``n = w × x = -3 × 2 = -6``);
+- a **backward phase**: the output's gradient is seeded with 1, then each step applies
+  one operation as :func:`~autograd.draw_dot` with ``step=k`` draws it -- the operation
+  in red, gradients not final yet dashed -- and says its arithmetic:
+  ``grad(w) += grad(n) × x = 0.5 × 2 = 1``;
+- a slider, buttons (first, previous, play/pause, next, last) and the arrow keys
+  (Home/End, space to play);
+- a **node panel**: hover or click a node to see its value, gradient, the operation
+  that made it and its local derivatives, and every path from it to the output with
+  the product of the local derivatives along it (the :func:`~autograd.explain`
+  decomposition), highlighted in the graph; the products sum to the gradient.
+
+All frames share one SVG: a frame stores only the texts it changes. A graph with more
+than ``max_nodes`` Values is shown as the collapsed module view (one node per neuron,
+the steps grouped by module) when ``names`` is a model, and refused otherwise.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ..engine import _CONSTANT, Value, topological_order
+from ..files import write_atomic
+from .draw import (
+    DEFAULT_MAX_NODES,
+    KINDS,
+    _collapse,
+    _draw_collapsed,
+    _draw_full,
+    _draw_legend,
+    _new_graph,
+)
+from .explain import _paths
+from .formulas import formulas
+from .naming import _fmt, _Naming, _unique_names
+from .render import GraphTooLargeError
+from .steps import _backward_events, _Step, local_derivatives
+
+__all__ = ["Explorer", "Frame", "explore"]
+
+MAX_LINES = 40  # arithmetic lines shown per frame; the rest are counted
+MAX_PATHS_LISTED = 1000  # beyond this many paths a node's panel gives the node-by-node rule
+MAX_PARAMETERS_LISTED = 40  # in a collapsed module's panel
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One position of the explorer's slider: ``phase`` is "forward" or "backward",
+    ``step`` counts within the phase (0: its start), ``title`` and ``lines`` are the
+    text the page shows (the step's arithmetic)."""
+
+    phase: str
+    step: int
+    title: str
+    lines: tuple[str, ...]
+
+
+class Explorer:
+    """An interactive chain-rule graph (see :func:`explore`): displays itself in
+    Jupyter, saves a standalone page with :meth:`write`; ``frames`` lists what each
+    position of the slider says, ``svg`` is the graph."""
+
+    def __init__(self, title: str, svg: str, data: dict[str, Any], frames: list[Frame],
+                 collapsed: bool) -> None:
+        self.title = title
+        self.svg = svg
+        self.frames = frames
+        self.collapsed = collapsed
+        self._data = data
+
+    def __repr__(self) -> str:
+        view = "collapsed module view, " if self.collapsed else ""
+        return (f"<Explorer {self.title!r}: {view}{len(self.frames)} frames; "
+                "display it in Jupyter or .write('backprop.html')>")
+
+    def _fragment(self, standalone: bool) -> str:
+        """The explorer as one <div> with its style, data and script inside."""
+        style = _asset("explorer.css")
+        script = _asset("explorer.js")
+        data = json.dumps(self._data, ensure_ascii=False, separators=(",", ":"))
+        data = data.replace("</", "<\\/")  # never end the <script> element early
+        return (
+            f'<div class="chainrule-explorer" tabindex="0" data-standalone="{int(standalone)}">'
+            f"<style>{style}</style>"
+            f'<div class="cre-head"><span class="cre-title">{html.escape(self.title)}</span>'
+            '<span class="cre-phases"><button type="button" class="cre-phase" '
+            'data-phase="forward">forward</button><button type="button" class="cre-phase" '
+            'data-phase="backward">backward</button></span></div>'
+            '<div class="cre-bar">'
+            '<button type="button" class="cre-first" title="first frame (Home)">first</button>'
+            '<button type="button" class="cre-prev" title="previous frame (←)">◀ prev</button>'
+            '<button type="button" class="cre-play" title="play / pause (space)">play</button>'
+            '<button type="button" class="cre-next" title="next frame (→)">next ▶</button>'
+            '<button type="button" class="cre-last" title="last frame (End)">last</button>'
+            f'<input type="range" class="cre-slider" min="0" max="{len(self.frames) - 1}" '
+            'value="0" aria-label="frame">'
+            '<span class="cre-position"></span>'
+            '<button type="button" class="cre-zoom" title="fit the width / actual size">'
+            "fit</button></div>"
+            '<div class="cre-step"><div class="cre-step-title"></div>'
+            '<ol class="cre-lines"></ol></div>'
+            f'<div class="cre-main"><div class="cre-graph">{self.svg}</div>'
+            '<div class="cre-info"><p class="cre-hint">Hover over or click a node to see '
+            "its value, its gradient, the operation that made it and every path from it "
+            "to the output.</p></div></div>"
+            f'<script type="application/json" class="cre-data">{data}</script>'
+            f"<script>{script}</script></div>"
+        )
+
+    def _repr_html_(self) -> str:
+        return self._fragment(standalone=False)
+
+    def html(self) -> str:
+        """The standalone page: one HTML file with nothing to fetch."""
+        return (
+            '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{html.escape(self.title)}</title></head>"
+            f"<body>{self._fragment(standalone=True)}</body></html>\n"
+        )
+
+    def write(self, path: str | os.PathLike[str]) -> Path:
+        """Save the standalone page to ``path`` (atomically) and return the path."""
+        return write_atomic(Path(path), self.html())
+
+
+def explore(
+    root: Value,
+    *,
+    names: Mapping[Value, str] | Any | None = None,
+    parameters: Iterable[Value] | None = None,
+    rankdir: str = "LR",
+    max_nodes: int | None = DEFAULT_MAX_NODES,
+    precision: int = 4,
+    max_paths: int = 8,
+    title: str | None = None,
+) -> Explorer:
+    """An interactive page that steps through the forward and backward pass of the
+    graph that computed ``root`` (see the module docstring for what it shows).
+
+    ``names``, ``parameters``, ``rankdir``, ``max_nodes`` and ``precision`` mean what
+    they mean for :func:`~autograd.draw_dot`. The gradients are those of one backward
+    pass from ``root`` on zeroed gradients -- the explorer computes them itself, so
+    ``root.backward()`` need not have been called and nothing is changed. A node's
+    panel lists its ``max_paths`` largest paths to the output.
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"explore: root must be a Value, got {type(root).__name__}")
+    if rankdir not in ("LR", "RL", "TB", "BT"):
+        raise ValueError(f"explore: rankdir must be LR, RL, TB or BT, got {rankdir!r}")
+    for name, value in (("precision", precision), ("max_paths", max_paths)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"explore: {name} must be a positive int, got {value!r}")
+    order = topological_order(root)
+    naming = _Naming(names, parameters)
+    naming.name_inputs(order)
+    collapsed = max_nodes is not None and len(order) > max_nodes
+    if collapsed and naming.module is None:
+        raise GraphTooLargeError(
+            f"explore: the graph has {len(order)} Value nodes, more than max_nodes="
+            f"{max_nodes}; its page would be unreadable. Explore a smaller expression (one "
+            "sample's loss instead of a batch), pass names=model to see an nn model as one "
+            "node per neuron, or pass a larger max_nodes (None for no limit)"
+        )
+    page = _Page(root, order, naming, precision, max_paths, collapsed)
+    graph = _new_graph(rankdir)
+    if collapsed:
+        _draw_collapsed(graph, root, order, naming, max_nodes, True, True, precision,
+                        legend=True, relabel=page.relabel, who="explore")
+    else:
+        _draw_full(graph, root, order, naming, None, True, True, True, precision,
+                   relabel=page.relabel)
+        kinds = {naming.kind(node, root) for node in order}
+        _draw_legend(graph, kinds, show_local=True, stepping=True)
+    svg = _clean_svg(graph.pipe(format="svg", encoding="utf-8"))
+    title = title if title is not None else f"backprop through {page.names[root]}"
+    return Explorer(title, svg, page.data(), page.frames, collapsed)
+
+
+# ---------------------------------------------------------------------------
+
+
+class _Page:
+    """Everything the page shows besides the picture: the frames (as changes to the
+    records' texts), and each node's panel."""
+
+    def __init__(self, root: Value, order: list[Value], naming: _Naming, precision: int,
+                 max_paths: int, collapsed: bool) -> None:
+        self.root, self.order, self.naming = root, order, naming
+        self.precision, self.max_paths = precision, max_paths
+        self.names = _unique_names(order, root, naming, precision)
+        self.index = {node: i for i, node in enumerate(order)}
+        full_view_clusters = naming.module is not None and not collapsed
+        self.owner = naming.assign_owners(order) if full_view_clusters else {}
+        self.events = list(_backward_events(order, root))
+        self.final_grads: dict[Value, float] = {root: 1.0}
+        for event in self.events:
+            for update in event.updates:
+                self.final_grads[update.parent] = update.after
+        self._view(collapsed)
+        self.fields: dict[str, dict[str, int]] = {}  # element -> {"data": i, "grad": j}
+        self.texts: dict[str, dict[str, list[str]]] = {}  # every text a field takes
+        self.frames: list[Frame] = []
+        self._changes: list[dict[str, Any]] = []
+        self._forward()
+        self._backward()
+
+    # -- what the picture shows -------------------------------------------------
+
+    def _view(self, collapsed: bool) -> None:
+        """``element[node]``: the record showing the node (None: not drawn);
+        ``shown[element]``: the node whose data and grad the record shows; ``parts``:
+        the element ids that appear, and light up, with each record."""
+        self.collapsed = collapsed
+        self.element: dict[Value, str | None] = {}
+        self.shown: dict[str, Value] = {}
+        self.parts: dict[str, list[str]] = {}
+        self.module_of: dict[str, str] = {}
+        if not collapsed:
+            for i, node in enumerate(self.order):
+                element = f"v{i}"
+                self.element[node] = element
+                self.shown[element] = node
+                self.parts[element] = [element]
+                if node._parents:
+                    self.parts[element] += [f"op{i}", f"o{i}",
+                                            *(f"e{i}_{s}" for s in range(len(node._parents)))]
+            return
+        view = _collapse(self.root, self.order, self.naming)
+        for node in self.order:
+            if node in view.owner or node in view.visible:
+                self.element[node] = view.node_id[node]
+            else:
+                self.element[node] = None
+        for path, rep in view.representative.items():
+            self.shown[f"g_{path}"] = rep
+            self.module_of[f"g_{path}"] = path
+        for node in view.visible:
+            self.shown[view.node_id[node]] = node
+        self.groups = view.groups
+        for element in self.shown:
+            self.parts[element] = [element]
+        for node in self.order:
+            for p in node._parents:
+                a, b = self.element.get(p), self.element.get(node)
+                if a and b and a != b and f"c{a}--{b}" not in self.parts[b]:
+                    self.parts[b].append(f"c{a}--{b}")
+
+    def relabel(self, element: str, node: Value, fields: list[str]) -> list[str]:
+        """The record's fields for the page: a name always, and room for the longest
+        text each field takes in any frame."""
+        if element not in self.shown:
+            return fields
+        shown = self.shown[element]
+        if element in self.module_of:
+            fields = fields[:3]  # path, type, number of parameters
+        else:
+            name = self.names[shown]
+            path = self.owner.get(shown)
+            if path and name.startswith(path + "."):
+                name = name[len(path) + 1:]  # the cluster's label carries the prefix
+            fields = [name]
+        recorded = {}
+        for field, texts in self.texts.get(element, {}).items():
+            recorded[field] = len(fields)
+            fields.append(max(texts, key=len))
+        self.fields[element] = recorded
+        return fields
+
+    # -- frames ------------------------------------------------------------------
+
+    def _fmt(self, x: float) -> str:
+        return _fmt(x, self.precision)
+
+    def _text(self, element: str, field: str, text: str) -> list[Any]:
+        self.texts.setdefault(element, {}).setdefault(field, []).append(text)
+        return [element, field, text]
+
+    def _add(self, phase: str, step: int, title: str, lines: list[str], *,
+             active: Iterable[str] = (), born: Iterable[str] = (), final: Iterable[str] = (),
+             changes: Iterable[list[Any]] = ()) -> None:
+        if len(lines) > MAX_LINES:
+            rest = len(lines) - MAX_LINES + 1
+            lines = [*lines[: MAX_LINES - 1], f"… and {rest} more lines like these"]
+        self.frames.append(Frame(phase, step, title, tuple(lines)))
+        self._changes.append({"phase": phase, "active": list(dict.fromkeys(active)),
+                              "born": list(dict.fromkeys(born)),
+                              "final": list(dict.fromkeys(final)), "set": list(changes)})
+
+    def _data_label(self, element: str) -> str:
+        return "out" if element in self.module_of else "data"
+
+    def _forward(self) -> None:
+        start: list[list[Any]] = []
+        born = []
+        for element, node in self.shown.items():
+            label = self._data_label(element)
+            if node._parents:
+                start.append(self._text(element, "data", f"{label} ?"))
+            else:
+                start.append(self._text(element, "data", f"{label} {self._fmt(node.data)}"))
+                born.append(element)
+            if node._op is not _CONSTANT:
+                start.append(self._text(element, "grad", "grad 0"))
+        interior = [node for node in self.order if node._parents]
+        leaves = [self.names[node] for node in self.order if not node._parents]
+        self._add("forward", 0, f"forward pass: the leaves ({_listing(leaves)}) hold their "
+                  "values",
+                  [f"{len(interior)} operations follow, each computed from its operands; "
+                   "press → or ▶ to compute them one by one"], born=born, changes=start)
+        for step, run in enumerate(self._runs(interior), 1):
+            element = self.element[run[0]]
+            lines, changes, born = [], [], []
+            for node in run:
+                lines.append(self._forward_line(node))
+                if element is not None and self.shown[element] is node:
+                    changes.append(self._text(element, "data", f"{self._data_label(element)} "
+                                                              f"{self._fmt(node.data)}"))
+                    born.append(element)
+            if self.collapsed:
+                title = (f"forward step {step}: {self._describe(element)} computes "
+                         f"{_count(len(run), 'operation')}")
+            else:
+                title = (f"forward step {step} of {len(interior)}: "
+                         f"{self.names[run[0]]} = {self._formula(run[0])[0]}")
+            self._add("forward", step, title, lines, active=[element] if element else [],
+                      born=born, changes=changes)
+
+    def _runs(self, nodes: list[Value]) -> list[list[Value]]:
+        """Consecutive nodes grouped by the record that shows them (one node per run
+        in the full view; a module's operations together in the collapsed view)."""
+        runs: list[list[Value]] = []
+        for node in nodes:
+            if self.collapsed and runs and self.element[runs[-1][0]] == self.element[node]:
+                runs[-1].append(node)
+            else:
+                runs.append([node])
+        return runs
+
+    def _formula(self, node: Value) -> tuple[str, list[str]]:
+        return formulas(node, [self.names[p] for p in node._parents], self.names[node])
+
+    def _forward_line(self, node: Value) -> str:
+        forward, _ = self._formula(node)
+        numbers = formulas(node, [self._fmt(p.data) for p in node._parents],
+                           self._fmt(node.data))[0]
+        middle = f" = {numbers}" if numbers != forward else ""
+        return f"{self.names[node]} = {forward}{middle} = {self._fmt(node.data)}"
+
+    def _describe(self, element: str | None) -> str:
+        if element is None:
+            return "a constant"
+        if element in self.module_of:
+            path = self.module_of[element]
+            return f"{path} ({self.naming.module_types.get(path, 'module')})"
+        return self.names[self.shown[element]]
+
+    def _backward(self) -> None:
+        root_element = self.element[self.root]
+        self._add("backward", 0, f"backward pass: grad({self.names[self.root]}) = 1 (the "
+                  "output's derivative with respect to itself)",
+                  [f"each of the {len(self.events)} steps takes one operation, last "
+                   "first, and adds grad(result) × local derivative to each operand's grad"],
+                  active=[root_element] if root_element else [], final=[root_element],
+                  changes=[self._text(root_element, "grad", "grad 1")] if root_element else [])
+        runs: list[list[_Step]] = []
+        for event in self.events:
+            element = self.element[event.node]
+            if self.collapsed and runs and self.element[runs[-1][0].node] == element:
+                runs[-1].append(event)
+            else:
+                runs.append([event])
+        for step, run in enumerate(runs, 1):
+            element = self.element[run[0].node]
+            lines: list[str] = []
+            changes, final = [], []
+            for event in run:
+                lines += self._backward_lines(event)
+                for update in event.updates:
+                    target = self.element.get(update.parent)
+                    if target is not None and self.shown[target] is update.parent:
+                        changes.append(self._text(target, "grad",
+                                                  f"grad {self._fmt(update.after)}"))
+                for node in event.final:
+                    target = self.element.get(node)
+                    if target is not None and self.shown[target] is node:
+                        final.append(target)
+            node = run[0].node
+            if self.collapsed:
+                title = (f"backward step {step} of {len(runs)}: through "
+                         f"{self._describe(element)}, {_count(len(run), 'operation')}")
+            else:
+                title = (f"backward step {step} of {len(runs)}: through {node.op} "
+                         f"({self.names[node]} = {self._formula(node)[0]}), "
+                         f"grad({self.names[node]}) = {self._fmt(run[0].grad)}")
+            self._add("backward", step, title, lines, active=[element] if element else [],
+                      final=final, changes=changes)
+
+    def _backward_lines(self, event: _Step) -> list[str]:
+        node = event.node
+        _, local_texts = self._formula(node)
+        name = self.names[node]
+        g = self._fmt(event.grad)
+        lines = []
+        hidden = []
+        for i, update in enumerate(event.updates):
+            if self.collapsed and self.element.get(update.parent) is not None and \
+                    self.shown[self.element[update.parent]] is not update.parent:
+                hidden.append(update)  # a parameter inside a collapsed module
+                continue
+            parent = self.names[update.parent]
+            line = (f"grad({parent}) += grad({name}) × {_factor(local_texts[update.slot])} = {g} × "
+                    f"{self._fmt(update.local)} = {self._fmt(event.grad * update.local)}")
+            if update.before != 0.0:
+                line += f", so grad({parent}) = {self._fmt(update.after)}"
+            last_use = all(u.parent is not update.parent for u in event.updates[i + 1:])
+            if update.parent in event.final and last_use:
+                line += " (final)"
+            lines.append(line)
+        if hidden:
+            element = self.element[hidden[0].parent]
+            inside = [self.names[u.parent].removeprefix(self.module_of.get(element, "") + ".")
+                      for u in hidden]
+            lines.append(f"and {_count(len(hidden), 'gradient')} inside "
+                         f"{self._describe(element)} ({_listing(inside)}): its panel lists "
+                         "them")
+        if not event.updates:
+            lines.append(f"{name}'s operands are constants: no gradient to pass on")
+        return lines
+
+    # -- the panel of each node ----------------------------------------------------
+
+    def panels(self) -> dict[str, dict[str, Any]]:
+        return {element: self._panel(element, node) for element, node in self.shown.items()}
+
+    def _panel(self, element: str, node: Value) -> dict[str, Any]:
+        rows: list[list[str]] = []
+        if element in self.module_of:
+            path = self.module_of[element]
+            members = self.groups[path]
+            parameters = [n for n in members if n in self.naming.parameters]
+            title = path
+            kind = KINDS["module"][1] + ": " + self.naming.module_types.get(path, "module")
+            rows.append(["output", f"{self.names[node]} = {self._fmt(node.data)}"])
+            rows.append(["grad of the output", self._fmt(self.final_grads.get(node, 0.0))])
+            rows.append(["parameters", str(len(parameters))])
+            prefix = path + "."
+            listed = [[self.names[p].removeprefix(prefix),
+                       f"{self._fmt(p.data)}, grad {self._fmt(self.final_grads.get(p, 0.0))}"]
+                      for p in parameters[:MAX_PARAMETERS_LISTED]]
+            if len(parameters) > MAX_PARAMETERS_LISTED:
+                listed.append(["…", f"{len(parameters) - MAX_PARAMETERS_LISTED} more"])
+            panel = {"title": title, "kind": kind, "rows": rows, "parameters": listed}
+        else:
+            kind = KINDS[self.naming.kind(node, self.root)][1]
+            rows.append(["value", self._fmt(node.data)])
+            if node._op is _CONSTANT:
+                rows.append(["grad", "none: a constant gets no gradient"])
+            elif node is self.root:
+                rows.append(["grad", "1: the output, where the backward pass starts"])
+            else:
+                rows.append(["grad", f"{self._fmt(self.final_grads.get(node, 0.0))} "
+                                     "(after the whole backward pass)"])
+            panel = {"title": self.names[node], "kind": kind, "rows": rows}
+            if node._parents:
+                panel["made"] = self._forward_line(node)
+                panel["op"] = node.op
+                _, local_texts = self._formula(node)
+                derivatives = []
+                for parent, text, d in zip(node._parents, local_texts,
+                                           local_derivatives(node)):
+                    if parent._op is _CONSTANT:
+                        continue
+                    value = self._fmt(d)
+                    derivatives.append(f"∂{self.names[node]}/∂{self.names[parent]} = {text}"
+                                       + (f" = {value}" if value != text else ""))
+                panel["locals"] = derivatives
+        if node._op is not _CONSTANT and node is not self.root:
+            panel["paths"] = self._paths_panel(node)
+        return panel
+
+    def _paths_panel(self, node: Value) -> dict[str, Any]:
+        count, paths, children = _paths(self.order, self.root, node, MAX_PATHS_LISTED)
+        grad = self.final_grads.get(node, 0.0)
+        name = self.names[node]
+        result: dict[str, Any] = {"count": count, "grad": self._fmt(grad)}
+        if paths is None:
+            uses = []
+            for consumer, d, slot in children.get(node, []):
+                g = self.final_grads.get(consumer, 0.0)
+                uses.append({"path": self._path_code((node, consumer), (slot,)),
+                             "product": f"grad({self.names[consumer]}) × local = "
+                                        f"{self._fmt(g)} × {self._fmt(d)} = {self._fmt(g * d)}"})
+            result.update(items=uses, rule=(
+                f"{count} paths are too many to list: node by node, grad({name}) = "
+                "Σ over its uses of grad(use) × local derivative"))
+            return result
+        items = [{"path": self._path_code(path.nodes, path.slots),
+                   "product": " × ".join(self._fmt(f) for f in path.factors)
+                   + f" = {self._fmt(path.product)}"}
+                  for path in paths[: self.max_paths]]
+        result["items"] = items
+        if len(paths) > self.max_paths:
+            rest = sum(path.product for path in paths[self.max_paths:])
+            result["more"] = (f"… and {len(paths) - self.max_paths} more paths, "
+                              f"contributing {self._fmt(rest)}")
+        result["sum"] = (f"sum of the {_count(len(paths), 'path')} = "
+                         f"{self._fmt(sum(path.product for path in paths))} = grad({name})")
+        return result
+
+    def _path_code(self, nodes: tuple[Value, ...], slots: tuple[int, ...]) -> list[int]:
+        """A path for the page: [first node, then each next node and the operand slot by
+        which the path enters it] as topological indices; the page's script names the
+        nodes and finds the edges to light up (see ``pathParts`` in explorer.js)."""
+        code = [self.index[nodes[0]]]
+        for node, slot in zip(nodes[1:], slots):
+            code += [self.index[node], slot]
+        return code
+
+    def data(self) -> dict[str, Any]:
+        return {"frames": self._changes, "titles": [f.title for f in self.frames],
+                "lines": [list(f.lines) for f in self.frames], "fields": self.fields,
+                "parts": self.parts, "panels": self.panels(),
+                "valueElements": list(self.shown), "collapsed": self.collapsed,
+                "names": [self.names[node] for node in self.order],
+                "elementOf": [self.element[node] for node in self.order]}
+
+
+def _factor(text: str) -> str:
+    """A formula as a factor of a product: in parentheses when it is a sum or a
+    difference (``1 - o × o``)."""
+    return f"({text})" if re.search(r" [-+] ", text) else text
+
+
+def _listing(names: list[str], keep: int = 6) -> str:
+    if len(names) <= keep:
+        return ", ".join(names)
+    return f"{', '.join(names[:keep - 1])}, … and {len(names) - keep + 1} more"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _clean_svg(svg: str) -> str:
+    """The SVG element alone: no XML prolog, comments, tooltips (``<title>``) or the
+    font family repeated on every text (the page's style sets it once)."""
+    svg = svg[svg.index("<svg"):]
+    svg = re.sub(r"<!--.*?-->\s*", "", svg, flags=re.S)
+    svg = svg.replace(' font-family="Helvetica,sans-Serif"', "")
+    return re.sub(r"<title>.*?</title>\s*", "", svg, flags=re.S)
+
+
+def _asset(name: str) -> str:
+    return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")

@@ -539,6 +539,9 @@ class _Page:
                 "parts": self.parts, "panels": self.panels(),
                 "valueElements": list(self.shown), "collapsed": self.collapsed,
                 "names": [self.names[node] for node in self.order],
+                # nodes with an operand used twice (x * x): a path names the slot it takes
+                "repeated": [i for i, node in enumerate(self.order)
+                             if len(set(map(id, node._parents))) < len(node._parents)],
                 "elementOf": [self.element[node] for node in self.order]}
 
 

@@ -145,14 +145,25 @@
     return parts;
   }
 
+  var repeated = {};
+  data.repeated.forEach(function (i) { repeated[i] = true; });
+
   function pathText(path) {
     var names = [data.names[path[0]]];
-    for (var j = 1; j < path.length; j += 2) { names.push(data.names[path[j]]); }
+    for (var j = 1; j < path.length; j += 2) {
+      // x * x: say which operand the path enters by, as explain() does
+      names.push(data.names[path[j]] + (repeated[path[j]] ? "[" + (path[j + 1] + 1) + "]" : ""));
+    }
     if (names.length > 11) {
       names = names.slice(0, 5).concat(["\u2026(" + (names.length - 10) + " more)\u2026"],
         names.slice(-5));
     }
     return names.join(" \u2192 ");
+  }
+
+  function entersBySlot(item) {
+    for (var j = 1; j < item.path.length; j += 2) { if (repeated[item.path[j]]) { return true; } }
+    return false;
   }
 
   function highlight(items) {
@@ -220,6 +231,9 @@
         });
       });
       if (paths.more) { add(info, "div", paths.more); }
+      if (paths.items.some(entersBySlot)) {
+        add(info, "div", "op[i]: the path enters op as its i-th operand", "cre-kind");
+      }
       if (paths.sum) { add(info, "div", paths.sum, "cre-mono cre-product"); }
       highlight(paths.items);
       if (byId[element]) { byId[element].classList.add("cre-selected"); }

@@ -113,12 +113,12 @@ class Explorer:
             '<span class="cre-position"></span>'
             '<button type="button" class="cre-zoom" title="fit the width / actual size">'
             "fit</button></div>"
-            '<div class="cre-step"><div class="cre-step-title"></div>'
+            '<div class="cre-top"><div class="cre-step"><div class="cre-step-title"></div>'
             '<ol class="cre-lines"></ol></div>'
-            f'<div class="cre-main"><div class="cre-graph">{self.svg}</div>'
             '<div class="cre-info"><p class="cre-hint">Hover over or click a node to see '
             "its value, its gradient, the operation that made it and every path from it "
             "to the output.</p></div></div>"
+            f'<div class="cre-graph">{self.svg}</div>'
             f'<script type="application/json" class="cre-data">{data}</script>'
             f"<script>{script}</script></div>"
         )
@@ -520,8 +520,9 @@ class _Page:
             rest = sum(path.product for path in paths[self.max_paths:])
             result["more"] = (f"… and {len(paths) - self.max_paths} more paths, "
                               f"contributing {self._fmt(rest)}")
-        result["sum"] = (f"sum of the {_count(len(paths), 'path')} = "
-                         f"{self._fmt(sum(path.product for path in paths))} = grad({name})")
+        total = self._fmt(sum(path.product for path in paths))
+        result["sum"] = (f"sum of the {len(paths)} paths = {total} = grad({name})"
+                         if len(paths) != 1 else f"one path: grad({name}) = {total}")
         return result
 
     def _path_code(self, nodes: tuple[Value, ...], slots: tuple[int, ...]) -> list[int]:

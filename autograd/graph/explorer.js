@@ -306,6 +306,8 @@
     root.addEventListener("keydown", onKey);
     root.addEventListener("click", function () { root.focus({ preventScroll: true }); });
   }
-  setFit(true);
+  // Fit the graph to the width unless that makes its text too small to read.
+  var natural = parseFloat(svg.getAttribute("width")) * 4 / 3;  // Graphviz gives points
+  setFit(!(natural > 0) || graph.clientWidth / natural >= 0.6);
   show(0);
 })();

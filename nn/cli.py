@@ -32,6 +32,7 @@ from autograd import (
     GraphvizNotFoundError,
     draw_dot,
     explain,
+    explore,
 )
 from autograd.expr import FUNCTIONS, ExpressionError, parse_expression
 from autograd.files import write_atomic, write_json
@@ -156,7 +157,9 @@ def _parser() -> argparse.ArgumentParser:
     graph.add_argument("assignments", metavar="NAME=VALUE", nargs="*",
                        help="a value for every variable in EXPR")
     graph.add_argument("-o", "--output", type=Path, default=Path("graph.svg"),
-                       help="output file; .svg (default), .png, .pdf, or .dot for DOT text")
+                       help="output file; .svg (default), .png, .pdf, .dot for DOT text, or "
+                            ".html for the interactive explorer (every forward and backward "
+                            "step, click a node for its paths)")
     graph.add_argument("--rankdir", choices=("LR", "TB"), default="LR")
     graph.add_argument("--step", type=int, default=None,
                        help="draw the state after this many steps of the backward pass")
@@ -382,10 +385,19 @@ def graph(args: argparse.Namespace) -> int:
         print(f"df/d{name} = {value.grad!r}")
         if args.explain:
             print(explain(out, value))
+    page = args.output.suffix.lower() in (".html", ".htm")
+    if page and args.step is not None:
+        print("chainrule graph: --step draws one picture; the .html explorer holds every "
+              "step (leave out --step, or write .svg / .png)", file=sys.stderr)
+        return 2
     try:
-        picture = draw_dot(out, rankdir=args.rankdir, step=args.step, parameters=())
-        picture.render_timeout = args.timeout
-        path = picture.write(args.output)
+        if page:
+            path = explore(out, rankdir=args.rankdir, parameters=(),
+                           render_timeout=args.timeout).write(args.output)
+        else:
+            picture = draw_dot(out, rankdir=args.rankdir, step=args.step, parameters=())
+            picture.render_timeout = args.timeout
+            path = picture.write(args.output)
     except (GraphTooLargeError, ValueError) as error:
         print(f"chainrule graph: {error}", file=sys.stderr)
         return 2

@@ -181,3 +181,18 @@ def test_graph_every_function_gives_the_finite_difference_slope(function, tmp_pa
         values.append((float(printed[0].rsplit("= ", 1)[1]), float(printed[1].split("= ")[1])))
     numeric = (values[0][0] - values[1][0]) / (2 * h)
     assert values[2][1] == pytest.approx(numeric, rel=1e-6, abs=1e-6)
+
+
+def test_graph_writes_the_explorer_page_for_html(tmp_path, capsys):
+    out = tmp_path / "neuron.html"
+    assert main(["graph", "tanh(w*x + b)", "w=0.5", "x=2", "b=-0.5", "-o", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and 'class="chainrule-explorer"' in page
+    g = 1 - math.tanh(0.5 * 2 - 0.5) ** 2  # d tanh(s)/ds at s = w x + b
+    assert f"grad(w) += grad(mul) × x = {g:.4g} × 2 = {2 * g:.4g} (final)" in page
+    assert f"wrote {out}" in capsys.readouterr().out
+    # --step draws one picture: with a page it is refused, and nothing is written
+    other = tmp_path / "other.html"
+    assert main(["graph", "x*x", "x=3", "-o", str(other), "--step", "1"]) == 2
+    assert "the .html explorer holds every step" in capsys.readouterr().err
+    assert not other.exists()

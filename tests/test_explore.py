@@ -278,3 +278,11 @@ def test_a_backward_pass_that_cannot_be_taken_is_refused_as_backward_refuses_it(
     with pytest.raises(type(engine.value)) as page:
         explore(y)
     assert str(page.value).startswith("backward through sqrt(0.0)")
+
+
+def test_a_leaf_alone_has_nothing_to_step_through():
+    page = explore(Value(3.0, label="x"))
+    assert [(f.phase, f.lines) for f in page.frames] == [
+        ("forward", ("the output is a leaf: there is nothing to compute",)),
+        ("backward", ("no operation to go back through",))]
+    assert "grad 1" in page.html()

@@ -49,7 +49,7 @@ from .draw import (
 from .explain import _paths
 from .formulas import formulas
 from .naming import _fmt, _Naming, _unique_names
-from .render import GraphTooLargeError
+from .render import RENDER_TIMEOUT, GraphTooLargeError
 from .steps import _backward_events, _Step, local_derivatives
 
 __all__ = ["Explorer", "Frame", "explore"]
@@ -150,6 +150,7 @@ def explore(
     precision: int = 4,
     max_paths: int = 8,
     title: str | None = None,
+    render_timeout: float = RENDER_TIMEOUT,
 ) -> Explorer:
     """An interactive page that steps through the forward and backward pass of the
     graph that computed ``root`` (see the module docstring for what it shows).
@@ -158,7 +159,8 @@ def explore(
     they mean for :func:`~autograd.draw_dot`. The gradients are those of one backward
     pass from ``root`` on zeroed gradients -- the explorer computes them itself, so
     ``root.backward()`` need not have been called and nothing is changed. A node's
-    panel lists its ``max_paths`` largest paths to the output.
+    panel lists its ``max_paths`` largest paths to the output. Graphviz gets
+    ``render_timeout`` seconds to lay the graph out (:class:`GraphRenderTimeout` after).
     """
     if not isinstance(root, Value):
         raise TypeError(f"explore: root must be a Value, got {type(root).__name__}")
@@ -180,6 +182,7 @@ def explore(
         )
     page = _Page(root, order, naming, precision, max_paths, collapsed)
     graph = _new_graph(rankdir)
+    graph.render_timeout = render_timeout
     if collapsed:
         _draw_collapsed(graph, root, order, naming, max_nodes, True, True, precision,
                         legend=True, relabel=page.relabel, who="explore")
@@ -322,8 +325,10 @@ class _Page:
         leaves = [self.names[node] for node in self.order if not node._parents]
         self._add("forward", 0, f"forward pass: the leaves ({_listing(leaves)}) hold their "
                   "values",
-                  [f"{len(interior)} operations follow, each computed from its operands; "
-                   "press → or ▶ to compute them one by one"], born=born, changes=start)
+                  [f"{_count(len(interior), 'operation')} follow, each computed from its "
+                   "operands: press → or next ▶ to compute them one by one" if interior else
+                   "the output is a leaf: there is nothing to compute"],
+                  born=born, changes=start)
         for step, run in enumerate(self._runs(interior), 1):
             element = self.element[run[0]]
             lines, changes, born = [], [], []
@@ -376,7 +381,8 @@ class _Page:
         self._add("backward", 0, f"backward pass: grad({self.names[self.root]}) = 1 (the "
                   "output's derivative with respect to itself)",
                   [f"each of the {len(self.events)} steps takes one operation, last "
-                   "first, and adds grad(result) × local derivative to each operand's grad"],
+                   "first, and adds grad(result) × local derivative to each operand's grad"
+                   if self.events else "no operation to go back through"],
                   active=[root_element] if root_element else [], final=[root_element],
                   changes=[self._text(root_element, "grad", "grad 1")] if root_element else [])
         runs: list[list[_Step]] = []

@@ -97,6 +97,12 @@ def test_a_gradient_summed_over_two_uses_shows_the_running_sum():
                      "grad(a) += grad(mul) × a = 1 × 3 = 3, so grad(a) = 7 (final)"]
     y.backward()
     assert a.grad == 7.0  # the engine agrees with the page's last line
+    # a first contribution of 0 is still a contribution: the sum is shown after it
+    b = Value(-1.0, label="b")
+    z = b * 2.0 + b.relu()
+    lines = [line for f in explore(z).frames for line in f.lines if line.startswith("grad(b)")]
+    assert lines == ["grad(b) += grad(relu) × 1[b > 0] = 1 × 0 = 0",
+                     "grad(b) += grad(mul) × 2 = 1 × 2 = 2, so grad(b) = 2 (final)"]
 
 
 def graphs():

@@ -29,11 +29,11 @@ import html
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..engine import _CONSTANT, Value, topological_order
 from ..files import write_atomic
@@ -53,6 +53,8 @@ from .render import RENDER_TIMEOUT, GraphTooLargeError
 from .steps import _backward_events, _Step, local_derivatives
 
 __all__ = ["Explorer", "Frame", "explore"]
+
+T = TypeVar("T")
 
 MAX_LINES = 40  # arithmetic lines shown per frame; the rest are counted
 MAX_PATHS_LISTED = 1000  # beyond this many paths a node's panel gives the node-by-node rule
@@ -329,12 +331,12 @@ class _Page:
                    "operands: press → or next ▶ to compute them one by one" if interior else
                    "the output is a leaf: there is nothing to compute"],
                   born=born, changes=start)
-        for step, run in enumerate(self._runs(interior), 1):
+        for step, run in enumerate(self._runs(interior, lambda node: node), 1):
             element = self.element[run[0]]
             lines, changes, born = [], [], []
             for node in run:
                 lines.append(self._forward_line(node))
-                if element is not None and self.shown[element] is node:
+                if self._record_of(node) is not None:
                     changes.append(self._text(element, "data", f"{self._data_label(element)} "
                                                               f"{self._fmt(node.data)}"))
                     born.append(element)
@@ -347,16 +349,23 @@ class _Page:
             self._add("forward", step, title, lines, active=[element] if element else [],
                       born=born, changes=changes)
 
-    def _runs(self, nodes: list[Value]) -> list[list[Value]]:
-        """Consecutive nodes grouped by the record that shows them (one node per run
-        in the full view; a module's operations together in the collapsed view)."""
-        runs: list[list[Value]] = []
-        for node in nodes:
-            if self.collapsed and runs and self.element[runs[-1][0]] == self.element[node]:
-                runs[-1].append(node)
+    def _runs(self, items: list[T], node_of: Callable[[T], Value]) -> list[list[T]]:
+        """Consecutive items grouped by the record that shows their node: one item per
+        run in the full view; a module's operations together in the collapsed view."""
+        runs: list[list[T]] = []
+        for item in items:
+            if (self.collapsed and runs
+                    and self.element[node_of(runs[-1][0])] == self.element[node_of(item)]):
+                runs[-1].append(item)
             else:
-                runs.append([node])
+                runs.append([item])
         return runs
+
+    def _record_of(self, node: Value) -> str | None:
+        """The record that shows this node's own data and grad (None for a node inside
+        a collapsed module, other than its output, and for constants there)."""
+        element = self.element.get(node)
+        return element if element is not None and self.shown[element] is node else None
 
     def _formula(self, node: Value) -> tuple[str, list[str]]:
         return formulas(node, [self.names[p] for p in node._parents], self.names[node])
@@ -385,13 +394,7 @@ class _Page:
                    if self.events else "no operation to go back through"],
                   active=[root_element] if root_element else [], final=[root_element],
                   changes=[self._text(root_element, "grad", "grad 1")] if root_element else [])
-        runs: list[list[_Step]] = []
-        for event in self.events:
-            element = self.element[event.node]
-            if self.collapsed and runs and self.element[runs[-1][0].node] == element:
-                runs[-1].append(event)
-            else:
-                runs.append([event])
+        runs = self._runs(self.events, lambda event: event.node)
         for step, run in enumerate(runs, 1):
             element = self.element[run[0].node]
             lines: list[str] = []
@@ -399,14 +402,11 @@ class _Page:
             for event in run:
                 lines += self._backward_lines(event)
                 for update in event.updates:
-                    target = self.element.get(update.parent)
-                    if target is not None and self.shown[target] is update.parent:
+                    target = self._record_of(update.parent)
+                    if target is not None:
                         changes.append(self._text(target, "grad",
                                                   f"grad {self._fmt(update.after)}"))
-                for node in event.final:
-                    target = self.element.get(node)
-                    if target is not None and self.shown[target] is node:
-                        final.append(target)
+                final += filter(None, map(self._record_of, event.final))
             node = run[0].node
             if self.collapsed:
                 title = (f"backward step {step} of {len(runs)}: through "
@@ -426,14 +426,13 @@ class _Page:
         lines = []
         hidden = []
         for i, update in enumerate(event.updates):
-            if self.collapsed and self.element.get(update.parent) is not None and \
-                    self.shown[self.element[update.parent]] is not update.parent:
+            if self._record_of(update.parent) is None:
                 hidden.append(update)  # a parameter inside a collapsed module
                 continue
             parent = self.names[update.parent]
             line = (f"grad({parent}) += grad({name}) × {_factor(local_texts[update.slot])} = {g} × "
                     f"{self._fmt(update.local)} = {self._fmt(event.grad * update.local)}")
-            if update.before != 0.0:
+            if not update.first:
                 line += f", so grad({parent}) = {self._fmt(update.after)}"
             last_use = all(u.parent is not update.parent for u in event.updates[i + 1:])
             if update.parent in event.final and last_use:

@@ -53,6 +53,7 @@ class _Update:
     local: float
     before: float
     after: float
+    first: bool  # the first gradient to reach the parent in this pass
 
 
 @dataclass(frozen=True)
@@ -81,9 +82,10 @@ def _backward_events(order: list[Value], root: Value) -> Iterator[_Step]:
         updates = []
         for slot, (parent, d) in enumerate(zip(node._parents, locals_)):
             if parent._op is not _CONSTANT:
+                first = parent not in grads
                 before = grads.get(parent, 0.0)
                 grads[parent] = before + g * d
-                updates.append(_Update(parent, slot, d, before, grads[parent]))
+                updates.append(_Update(parent, slot, d, before, grads[parent], first))
         final = []
         for parent in dict.fromkeys(node._parents):
             waiting[parent] -= 1

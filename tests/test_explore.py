@@ -292,3 +292,34 @@ def test_a_leaf_alone_has_nothing_to_step_through():
         ("forward", ("the output is a leaf: there is nothing to compute",)),
         ("backward", ("no operation to go back through",))]
     assert "grad 1" in page.html()
+
+
+def test_too_many_paths_are_counted_and_the_node_by_node_rule_given():
+    x = Value(1.0001, label="x")
+    y = x
+    for _ in range(11):  # y = x ** 2048 by squaring: 2 ** 11 paths from x
+        y = y * y
+    page = explore(y)
+    y.backward()
+    panel = page._data["panels"]["v0"]["paths"]
+    assert panel["count"] == 2048
+    assert panel["rule"].startswith("2048 paths are too many to list: node by node")
+    (first, second) = panel["items"]  # x's two uses, both by the first mul
+    g = 1024 * 1.0001 ** 2046  # d(x^2048)/d(x^2) = 1024 (x^2)^1023, independent of the page
+    assert first["product"] == f"grad(mul#1) × local = {g:.4g} × 1 = {g * 1.0001:.4g}"
+    assert first["path"] == [0, 1, 0] and second["path"] == [0, 1, 1]
+    assert math.isclose(x.grad, 2048 * 1.0001 ** 2047, rel_tol=1e-12)
+
+
+def test_without_its_script_the_page_shows_the_graph_after_the_backward_pass():
+    """An untrusted notebook or a notebook viewer shows the SVG as it is: it must be
+    draw_dot's picture of the finished pass, not some frame's texts."""
+    o, _ = neuron()
+    page = explore(o)
+    o.backward()
+    texts = [html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", page.svg)]
+    fields = re.findall(r"(?:data|grad) [^ |}\"]+", draw_dot(o).source)
+    assert len(fields) == 12  # data and grad of six Values
+    for field in fields:
+        assert field in texts
+    assert "The graph after the backward pass." in page.html()

@@ -32,6 +32,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
+from itertools import count
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -115,7 +116,9 @@ class Explorer:
             '<span class="cre-position"></span>'
             '<button type="button" class="cre-zoom" title="fit the width / actual size">'
             "fit</button></div>"
-            '<div class="cre-top"><div class="cre-step"><div class="cre-step-title"></div>'
+            '<div class="cre-top"><div class="cre-step"><div class="cre-step-title">'
+            "The graph after the backward pass. To step through it, let the page run its "
+            "script (in Jupyter: run the cell, or trust the notebook).</div>"
             '<ol class="cre-lines"></ol></div>'
             '<div class="cre-info"><p class="cre-hint">Hover over or click a node to see '
             "its value, its gradient, the operation that made it and every path from it "
@@ -193,7 +196,7 @@ def explore(
                    relabel=page.relabel)
         kinds = {naming.kind(node, root) for node in order}
         _draw_legend(graph, kinds, show_local=True, stepping=True)
-    svg = _clean_svg(graph.pipe(format="svg", encoding="utf-8"))
+    svg = page.settle(_clean_svg(graph.pipe(format="svg", encoding="utf-8")))
     title = title if title is not None else f"backprop through {page.names[root]}"
     return Explorer(title, svg, page.data(), page.frames, collapsed)
 
@@ -287,6 +290,28 @@ class _Page:
             fields.append(max(texts, key=len))
         self.fields[element] = recorded
         return fields
+
+    def settle(self, svg: str) -> str:
+        """The SVG showing the state after the whole pass, as draw_dot would: what a
+        reader sees where the page's script does not run (an untrusted notebook, a
+        notebook viewer). Dot laid the records out for their longest texts."""
+        def settle_record(match: re.Match[str]) -> str:
+            element = html.unescape(match.group(1))
+            fields = self.fields.get(element)
+            if not fields:
+                return match.group(0)
+            last = {index: self.texts[element][field][-1] for field, index in fields.items()}
+            position = count()  # the record's texts, in field order
+
+            def settle_text(text: re.Match[str]) -> str:
+                i = next(position)
+                if i not in last:
+                    return text.group(0)
+                return f"{text.group(1)}{html.escape(last[i], quote=False)}{text.group(2)}"
+
+            return re.sub(r"(<text[^>]*>).*?(</text>)", settle_text, match.group(0))
+
+        return re.sub(r'<g id="([^"]+)" class="node">(.*?)</g>', settle_record, svg, flags=re.S)
 
     # -- frames ------------------------------------------------------------------
 
@@ -501,10 +526,10 @@ class _Page:
         return panel
 
     def _paths_panel(self, node: Value) -> dict[str, Any]:
-        count, paths, children = _paths(self.order, self.root, node, MAX_PATHS_LISTED)
+        num_paths, paths, children = _paths(self.order, self.root, node, MAX_PATHS_LISTED)
         grad = self.final_grads.get(node, 0.0)
         name = self.names[node]
-        result: dict[str, Any] = {"count": count, "grad": self._fmt(grad)}
+        result: dict[str, Any] = {"count": num_paths, "grad": self._fmt(grad)}
         if paths is None:
             uses = []
             for consumer, d, slot in children.get(node, []):
@@ -513,7 +538,7 @@ class _Page:
                              "product": f"grad({self.names[consumer]}) × local = "
                                         f"{self._fmt(g)} × {self._fmt(d)} = {self._fmt(g * d)}"})
             result.update(items=uses, rule=(
-                f"{count} paths are too many to list: node by node, grad({name}) = "
+                f"{num_paths} paths are too many to list: node by node, grad({name}) = "
                 "Σ over its uses of grad(use) × local derivative"))
             return result
         items = [{"path": self._path_code(path.nodes, path.slots),

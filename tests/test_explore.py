@@ -274,6 +274,14 @@ def test_bad_arguments_are_refused_clearly():
         explore(o, rankdir="up")
     with pytest.raises(ValueError, match="explore: precision must be a positive int"):
         explore(o, precision=0)
+    with pytest.raises(TypeError, match=r"explore: names must be a dict \{Value: name\} or an "
+                                        "nn.Module, got list"):
+        explore(o, names=["x", "w"])
+    with pytest.raises(TypeError, match=r"explore: parameters must be Values, e\.g\. "
+                                        r"parameters=\[w, b\]; got float"):
+        explore(o, parameters=[1.0])
+    x = o.parents[0].parents[0].parents[0]
+    assert explore(o, parameters=x).svg == explore(o, parameters=[x]).svg  # one Value is fine
 
 
 def test_a_backward_pass_that_cannot_be_taken_is_refused_as_backward_refuses_it():

@@ -60,7 +60,7 @@ def explain(
     """
     if not isinstance(root, Value) or not isinstance(wrt, Value):
         raise TypeError("explain: root and wrt must be Values")
-    naming = _Naming(names, None)
+    naming = _Naming(names, None, who="explain")
     order = topological_order(root)
     index = {node: i for i, node in enumerate(order)}
 

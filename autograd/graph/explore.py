@@ -175,7 +175,7 @@ def explore(
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"explore: {name} must be a positive int, got {value!r}")
     order = topological_order(root)
-    naming = _Naming(names, parameters)
+    naming = _Naming(names, parameters, who="explore")
     naming.name_inputs(order)
     collapsed = max_nodes is not None and len(order) > max_nodes
     if collapsed and naming.module is None:

@@ -13,7 +13,8 @@ from ..engine import _CONSTANT, Value
 class _Naming:
     """Names, kinds and module ownership of the nodes."""
 
-    def __init__(self, names: Any, parameters: Iterable[Value] | None) -> None:
+    def __init__(self, names: Any, parameters: Iterable[Value] | None,
+                 who: str = "draw_dot") -> None:
         self.module = names if hasattr(names, "named_parameters") else None
         self.owner: dict[Value, str] = {}
         self.module_types: dict[str, str] = {}
@@ -27,16 +28,16 @@ class _Naming:
             self.names = {}
         elif isinstance(names, Mapping):
             if not all(isinstance(k, Value) and isinstance(v, str) for k, v in names.items()):
-                raise TypeError("draw_dot: names must map Values to str (or be an nn.Module)")
+                raise TypeError(f"{who}: names must map Values to str (or be an nn.Module)")
             self.names = dict(names)
         else:
             raise TypeError(
-                f"draw_dot: names must be a dict {{Value: name}} or an nn.Module, "
+                f"{who}: names must be a dict {{Value: name}} or an nn.Module, "
                 f"got {type(names).__name__}"
             )
         self.parameters = set(self.names) if self.module is not None else set()
         if parameters is not None:
-            self.parameters |= set(parameters)
+            self.parameters |= _values(parameters, who)
 
     def _find_owners(self, module: Any) -> None:
         for path, sub in _named_modules(module):
@@ -85,6 +86,20 @@ class _Naming:
                 if len(operands) == 1 and operands[0] in owner:
                     owner[node] = owner[operands[0]]
         return owner
+
+
+def _values(parameters: Any, who: str) -> set[Value]:
+    """``parameters=`` as a set of Values (one Value alone is taken as a list of one)."""
+    if isinstance(parameters, Value):
+        return {parameters}
+    try:
+        values = list(parameters)
+    except TypeError:
+        values = [parameters]
+    if not all(isinstance(p, Value) for p in values):
+        raise TypeError(f"{who}: parameters must be Values, e.g. parameters=[w, b]; got "
+                        f"{', '.join(sorted({type(p).__name__ for p in values}))}")
+    return set(values)
 
 
 def _unique_names(order: list[Value], root: Value, naming: _Naming,

@@ -1,0 +1,36 @@
+"""``jit``: trace a scalar function once and compile it to straight-line Python.
+
+``jit(f)`` behaves like ``value_and_grad(f)``. On the first call (and on the first
+call with new list lengths) it calls ``f`` with placeholder Values, and writes the
+graph out as Python source: one statement per node for the forward pass, then the
+chain rule backwards, one statement per edge (``d_x += d_out * local``). The
+source is built only from the op table's code templates
+(:attr:`autograd.ops.Op.code`), generated names and numeric constants -- never from
+user-supplied text -- and compiled once; later calls run it directly.
+
+The rule for data-dependent structure
+-------------------------------------
+The compiled code replays the operations ``f`` performed while it was traced.
+Everything an *operation* decides from its inputs -- relu's and abs's sign,
+sigmoid's branch, the domain checks of log, sqrt, pow and division -- is
+recomputed on every call: it is data, not structure. What a trace cannot see is
+Python control flow in ``f`` that depends on values. The only way ``f`` can
+branch on a value is to read ``.data`` of a Value, so jit watches for that while
+tracing and refuses (:class:`JitError`, naming the line) when code outside chainrule
+reads ``.data`` of a Value. It also refuses a function that uses Values it was
+not given as arguments (a model's parameters captured from outside): their
+numbers would be frozen into the code. Pass them in as a list instead.
+The same holds for the number habits that read ``.data`` -- ``float(v)``,
+``v.item()``, comparisons such as ``v > 0``, ``bool(v)``, ``round`` and formatting.
+(While some thread traces, ``Value.data`` is a watching descriptor; only reads in the
+tracing thread are checked, so other threads' eager code is unaffected.)
+
+``jf.batch(*args, batched=(1,))`` runs the same generated code on numpy arrays:
+the batched arguments are 2-d arrays (one row per sample); the result is the
+per-sample values and the gradients, summed over samples for the other arguments.
+"""
+
+from .function import JitFunction, jit
+from .trace import JitError
+
+__all__ = ["JitError", "JitFunction", "jit"]

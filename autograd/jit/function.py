@@ -1,0 +1,239 @@
+"""``jit`` and :class:`JitFunction`: trace once, compile, call the compiled code, and
+fall back to eager evaluation whenever it meets trouble."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .. import custom, engine
+from ..engine import Value
+from ..functional import value_and_grad
+from ..ops import CODE_HELPERS
+from .numpy_helpers import NUMPY_HELPERS
+from .scalar import _generate
+from .trace import JitError, _argument_names, _number, _trace
+
+__all__ = ["JitFunction", "jit"]
+
+
+def jit(
+    f: Callable[..., Any],
+    argnums: int | Sequence[int] = 0,
+    static_argnums: int | Sequence[int] = (),
+) -> JitFunction:
+    """Compile ``f`` to straight-line Python; ``jit(f)(*args)`` returns ``(value, grads)``
+    like ``value_and_grad(f, argnums)(*args)``.
+
+    Data arguments are floats or flat lists of floats (the gradient of a list is a list
+    of the same length); the differentiated ones (``argnums``) always are. Every other
+    argument -- an int class index, a string, a flag, None -- is *static*, as with
+    JAX's ``static_argnums``: ``f`` sees it as it is while tracing, and it is part of
+    the cache key, so a new value is traced and compiled again. ``static_argnums``
+    declares more (a float that decides structure, say). The compiled source is
+    ``jf.source``. See the module documentation for what can and cannot be traced.
+    """
+    return JitFunction(f, argnums, static_argnums)
+
+
+class JitFunction:
+    """A traced and compiled ``f``. Call it like ``value_and_grad(f, argnums)``."""
+
+    def __init__(
+        self,
+        f: Callable[..., Any],
+        argnums: int | Sequence[int] = 0,
+        static_argnums: int | Sequence[int] = (),
+    ) -> None:
+        if not callable(f):
+            raise TypeError(f"jit: f must be callable, got {type(f).__name__}")
+        self.f = f
+        self.argnums = argnums
+        self._single = isinstance(argnums, int)
+        self._argnums = (argnums,) if self._single else tuple(argnums)
+        self._static = ({static_argnums} if isinstance(static_argnums, int)
+                        else set(static_argnums))
+        both = self._static & set(self._argnums)
+        if both:
+            raise JitError(f"jit: argument {min(both)} is in both argnums and static_argnums; "
+                           "a static argument cannot be differentiated")
+        self._compiled: dict[tuple, tuple[Callable[..., Any], str]] = {}
+        self._batched: dict[tuple, Callable[..., Any]] = {}
+        self._last: tuple | None = None
+        self._names = _argument_names(f)
+
+    # -- calling -------------------------------------------------------------
+
+    def __call__(self, *args: Any) -> tuple[float, Any]:
+        shape = self._signature(args)
+        entry = self._compiled.get(shape)
+        if entry is None:
+            entry = self._compile(args, shape)
+        self._last = shape
+        try:
+            value, grads, numbers = entry[0](*args)
+        except TypeError:
+            raise TypeError(
+                "jit: each data argument must be a float or a flat list of floats, as when f "
+                f"was traced; got {', '.join(type(a).__name__ for a in args)}"
+            ) from None
+        except (ArithmeticError, ValueError):  # a domain check or a division by zero
+            return self._eagerly(args)
+        if not math.isfinite(sum(numbers)):  # an inf or nan somewhere (or a huge sum)
+            return self._eagerly(args)
+        return (value, grads[0]) if self._single else (value, grads)
+
+    def _eagerly(self, args: Sequence[Any]) -> tuple[float, Any]:
+        """Run ``f`` eagerly: when the compiled code meets an inf, a nan or a refused
+        input, eager evaluation raises the error it raises (naming the operation, the
+        same class at the same inputs); if it does not, its result is the answer."""
+        return value_and_grad(self.f, self.argnums)(*args)
+
+    def batch(self, *args: Any, batched: Sequence[int] = (1,)) -> tuple[np.ndarray, Any]:
+        """Run the compiled code on numpy arrays over many samples at once.
+
+        The arguments at the positions in ``batched`` are arrays with one row per
+        sample (shape (n, len) for a list argument, (n,) for a float); the others are
+        as for a single call. Returns the per-sample values (shape (n,)) and the
+        gradients: summed over the samples for unbatched arguments, per sample for
+        batched ones.
+        """
+        batched = tuple(batched)
+        rows = {len(np.asarray(args[i])) for i in batched if 0 <= i < len(args)}
+        if len(rows) != 1 or len(batched) != sum(0 <= i < len(args) for i in batched):
+            raise ValueError(
+                f"jit batch: batched={batched!r} must name at least one of the "
+                f"{len(args)} arguments, all with the same number of rows (got {sorted(rows)})"
+            )
+        (n,) = rows
+        if n == 0:
+            raise ValueError("jit batch: the batched arguments have no rows")
+        sample = [np.asarray(a, dtype=float)[0] if i in batched else a
+                  for i, a in enumerate(args)]
+        shape = self._signature(sample)
+        key = (shape, batched)
+        run = self._batched.get(key)
+        if run is None:
+            if shape not in self._compiled:
+                self._compile(sample, shape)
+            source = self._compiled[shape][1]
+            run = _build(source, {**NUMPY_HELPERS, **custom.jit_helpers(batch=True)},
+                         "compiled_batch")
+            self._batched[key] = run
+        columns = []
+        for i, a in enumerate(args):
+            if i in batched:
+                array = np.asarray(a, dtype=float)
+                columns.append(list(array.T) if array.ndim == 2 else array)
+            else:
+                columns.append(a)
+        try:
+            with np.errstate(all="ignore"):
+                value, grads, numbers = run(*columns)
+                finite = np.isfinite(sum(numbers))
+            if not np.all(finite):  # the fast sum can overflow: look at each number
+                finite = np.ones(n, dtype=bool)
+                for number in numbers:
+                    finite &= np.isfinite(number)
+        except (ArithmeticError, ValueError):
+            finite = np.zeros(n, dtype=bool)
+        if not np.all(finite):  # eager evaluation names the operation, sample by sample
+            for k in np.flatnonzero(~np.broadcast_to(finite, (n,))):
+                self._eagerly([np.asarray(a, dtype=float)[k] if i in batched else a
+                               for i, a in enumerate(args)])
+            raise OverflowError("jit batch: a value or gradient is not finite in the batch, "
+                                "though every sample's is when run eagerly")
+        value = np.broadcast_to(np.asarray(value, dtype=float), (n,)).copy()
+        out = []
+        for i, g in zip(self._argnums, grads):
+            if i in batched:
+                out.append(np.column_stack([np.broadcast_to(gj, (n,)) for gj in g])
+                           if isinstance(g, list) else np.broadcast_to(g, (n,)).copy())
+            else:
+                out.append([float(np.sum(gj)) for gj in g] if isinstance(g, list)
+                           else float(np.sum(g)))
+        if not all(np.isfinite(np.asarray(g)).all() for g in out):
+            raise OverflowError("jit batch: a gradient summed over the batch is not finite "
+                                "(every sample's is): the sum overflows; use smaller batches "
+                                "or rescale the computation")
+        return value, (out[0] if self._single else tuple(out))
+
+    @property
+    def source(self) -> str:
+        """The generated Python source of the most recent trace."""
+        if self._last is None:
+            raise JitError("jit: nothing compiled yet; call the function once first")
+        return self._compiled[self._last][1]
+
+    # -- tracing -------------------------------------------------------------
+
+    def _is_static(self, i: int, arg: Any) -> bool:
+        if i in self._static:
+            return True
+        if i in self._argnums:
+            return False
+        return not isinstance(arg, (float, np.floating, list, tuple, np.ndarray))
+
+    def _signature(self, args: Sequence[Any]) -> tuple:
+        """What a trace depends on: each list argument's length (None for a float) and
+        the value of each static argument."""
+        signature: list[Any] = []
+        for i, a in enumerate(args):
+            if self._is_static(i, a):
+                try:
+                    hash(a)
+                except TypeError:
+                    raise JitError(
+                        f"jit: argument {i} ({type(a).__name__}) is static (not float data), "
+                        "so it is part of the cache key and must be hashable; pass floats or "
+                        "a flat list of floats as data, or a hashable value (a tuple, say)"
+                    ) from None
+                signature.append(("static", type(a), a))
+            else:
+                signature.append(len(a) if isinstance(a, (list, tuple, np.ndarray)) else None)
+        return tuple(signature)
+
+    def _compile(self, args: Sequence[Any], shape: tuple) -> tuple[Callable[..., Any], str]:
+        for i in self._argnums:
+            if not 0 <= i < len(args):
+                raise JitError(f"jit: argnums {self.argnums!r} out of range for "
+                               f"{len(args)} arguments")
+        names = [self._names[i] if i < len(self._names) else f"arg{i}"
+                 for i in range(len(args))]
+        placeholders: list[Any] = []
+        for name, a, n in zip(names, args, shape):
+            if isinstance(n, tuple):  # static: f sees the value itself
+                placeholders.append(a)
+            elif n is None:
+                placeholders.append(Value(_number(a, name), name))
+            else:
+                placeholders.append([Value(_number(v, f"{name}[{j}]"), f"{name}[{j}]")
+                                     for j, v in enumerate(a)])
+        start = engine._next_number()
+        out, reads, recorded = _trace(self.f, placeholders)
+        if reads:
+            where = "; ".join(sorted(reads))
+            raise JitError(
+                f"jit: f reads the number of a traced Value ({where}), so its control flow "
+                "may depend on the input values, which a trace cannot capture. Express the "
+                "choice with an operation (relu, abs, step, ...), or call "
+                "value_and_grad(f) eagerly"
+            )
+        if not isinstance(out, Value):
+            raise JitError(f"jit: f must return a Value, got {type(out).__name__}")
+        source = _generate(out, names, placeholders, self._argnums, start, recorded)
+        compiled = _build(source, {**CODE_HELPERS, **custom.jit_helpers(batch=False)},
+                          "compiled")
+        entry = (compiled, source)
+        self._compiled[shape] = entry
+        return entry
+
+
+def _build(source: str, helpers: dict[str, Callable[..., Any]], name: str) -> Callable:
+    namespace: dict[str, Any] = {"__builtins__": {"sum": sum}, **helpers}
+    code = compile(source, f"<autograd.jit {name}>", "exec")
+    exec(code, namespace)  # the source holds only op-table templates, names and numbers
+    return namespace["compiled"]

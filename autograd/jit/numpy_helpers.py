@@ -1,0 +1,137 @@
+"""The numpy versions of the generated code's helpers, with the same domain checks:
+what ``jit``'s batch mode and its vectorized code call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..ops import _EXP_MAX, CODE_HELPERS
+
+
+def _np_check(bad: Any, message: str, error: type[Exception] = ValueError) -> None:
+    if np.any(bad):
+        raise error(message)
+
+
+def _np_div(a: Any, b: Any) -> Any:
+    _np_check(np.asarray(b) == 0.0, "div: division by zero in a batch", ZeroDivisionError)
+    return a / b
+
+
+def _np_pow(x: Any, y: Any) -> Any:
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    _np_check((x < 0.0) & (y != np.round(y)), "pow: negative base with fractional exponent")
+    _np_check((x == 0.0) & (y < 0.0), "pow: 0 to a negative power", ZeroDivisionError)
+    return np.power(x, y)
+
+
+def _np_dpow(x: Any, c: Any) -> Any:
+    return 0.0 * np.asarray(x, dtype=float) if c == 0.0 else c * _np_pow(x, c - 1.0)
+
+
+def _np_powv(x: Any, y: Any) -> Any:
+    _np_check(np.asarray(x) <= 0.0, "pow: base must be > 0 when the exponent is a Value")
+    return _np_pow(x, y)
+
+
+def _np_exp(x: Any) -> Any:
+    _np_check(np.asarray(x) > _EXP_MAX, "exp: overflow in a batch", OverflowError)
+    return np.exp(x)
+
+
+def _np_log(x: Any) -> Any:
+    _np_check(np.asarray(x) <= 0.0, "log: argument must be > 0 in every sample")
+    return np.log(x)
+
+
+def _np_sqrt(x: Any) -> Any:
+    _np_check(np.asarray(x) < 0.0, "sqrt: argument must be >= 0 in every sample")
+    return np.sqrt(x)
+
+
+def _np_sigmoid(x: Any) -> Any:
+    z = np.exp(-np.abs(x))
+    return np.where(np.asarray(x) >= 0.0, 1.0 / (1.0 + z), z / (1.0 + z))
+
+
+def _np_logsumexp(*xs: Any) -> Any:
+    m = xs[0]
+    for x in xs[1:]:
+        m = np.maximum(m, x)
+    return m + np.log(sum(np.exp(x - m) for x in xs))
+
+
+def _np_asin(x: Any) -> Any:
+    _np_check(np.abs(x) > 1.0, "asin: argument must be in [-1, 1] in every sample")
+    return np.arcsin(x)
+
+
+def _np_acos(x: Any) -> Any:
+    _np_check(np.abs(x) > 1.0, "acos: argument must be in [-1, 1] in every sample")
+    return np.arccos(x)
+
+
+def _np_sinh(x: Any) -> Any:
+    result = np.sinh(x)
+    _np_check(~np.isfinite(result), "sinh: overflow in a batch", OverflowError)
+    return result
+
+
+def _np_cosh(x: Any) -> Any:
+    result = np.cosh(x)
+    _np_check(~np.isfinite(result), "cosh: overflow in a batch", OverflowError)
+    return result
+
+
+def _np_log1p(x: Any) -> Any:
+    _np_check(np.asarray(x) <= -1.0, "log1p: argument must be > -1 in every sample")
+    return np.log1p(x)
+
+
+def _np_expm1(x: Any) -> Any:
+    _np_check(np.asarray(x) > _EXP_MAX, "expm1: overflow in a batch", OverflowError)
+    return np.expm1(x)
+
+
+def _np_mod(a: Any, b: Any) -> Any:
+    _np_check(np.asarray(b) == 0.0, "mod: modulo by zero in a batch", ZeroDivisionError)
+    return np.mod(a, b)
+
+
+NUMPY_HELPERS: dict[str, Callable[..., Any]] = {
+    "div": _np_div,
+    "pow": _np_pow,
+    "dpow": _np_dpow,
+    "powv": _np_powv,
+    "exp": _np_exp,
+    "log": _np_log,
+    "sqrt": _np_sqrt,
+    "tanh": np.tanh,
+    "sigmoid": _np_sigmoid,
+    "relu": lambda x: np.maximum(x, 0.0),
+    "step": lambda x: np.where(np.asarray(x) > 0.0, 1.0, 0.0),
+    "sign": np.sign,
+    "abs": np.abs,
+    "sin": np.sin,
+    "cos": np.cos,
+    "tan": np.tan,
+    "asin": _np_asin,
+    "acos": _np_acos,
+    "atan": np.arctan,
+    "sinh": _np_sinh,
+    "cosh": _np_cosh,
+    "log1p": _np_log1p,
+    "expm1": _np_expm1,
+    "atan2": np.arctan2,
+    "mod": _np_mod,
+    "floordiv": lambda a, b: np.floor(np.asarray(a, dtype=float) / b),
+    "maximum": np.maximum,
+    "minimum": np.minimum,
+    "share": lambda a, b: np.where(np.asarray(a) > b, 1.0, np.where(np.asarray(a) == b, 0.5,
+                                                                     0.0)),
+    "logsumexp": _np_logsumexp,
+}
+assert set(NUMPY_HELPERS) == set(CODE_HELPERS)

@@ -1,0 +1,187 @@
+"""Scalar code generation: the traced graph as straight-line Python, one statement per
+node forward and one per edge backward (``d_x += d_out * local``)."""
+
+from __future__ import annotations
+
+import keyword
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from ..engine import _CONSTANT, Value, topological_order
+from ..ops import CODE_HELPERS
+from .trace import JitError
+
+# -- code generation ---------------------------------------------------------------
+
+_IDENTIFIER = re.compile(r"[^0-9A-Za-z]+")
+
+
+def _safe_name(text: str, taken: set[str]) -> str:
+    """An identifier made of letters, digits and underscores only, not yet taken."""
+    name = _IDENTIFIER.sub("_", text).strip("_") or "v"
+    if (name[0].isdigit() or keyword.iskeyword(name) or name in _RESERVED
+            or name.startswith("custom_")):  # (custom ops' helpers are called custom_<k>)
+        name = f"v_{name}"
+    candidate, k = name, 1
+    while candidate in taken:
+        k += 1
+        candidate = f"{name}_{k}"
+    taken.add(candidate)
+    return candidate
+
+
+_RESERVED = {*CODE_HELPERS, "sum"}  # names the generated code calls
+
+
+def _literal(x: float) -> str:
+    text = repr(float(x))
+    return f"({text})" if text.startswith("-") else text
+
+
+def _generate(out: Value, names: list[str], placeholders: list[Any],
+              argnums: tuple[int, ...], start: int, recorded: Sequence[Value] = ()) -> str:
+    order = topological_order(out)
+    reachable = set(order)  # the nodes the result depends on
+    # nodes f made but dropped still run (their domain checks are part of f), forward only
+    reached = set(order)
+    for node in recorded:
+        if node not in reached:
+            for ancestor in topological_order(node):
+                if ancestor not in reached:
+                    reached.add(ancestor)
+                    order.append(ancestor)
+    order.sort(key=lambda node: node._number)  # creation order is a topological order
+    taken: set[str] = set()
+    arg_names = [_safe_name(f"a_{name}", taken) for name in names]
+    variable: dict[Value, str] = {}
+    unpack = []
+    for arg_name, name, ph in zip(arg_names, names, placeholders):
+        if not isinstance(ph, (list, Value)):
+            unpack.append(f"    # {arg_name}: static, its value is part of this trace")
+        elif isinstance(ph, list):
+            elements = [_safe_name(f"{name}_{j}", taken) for j in range(len(ph))]
+            variable.update(zip(ph, elements))
+            if elements:
+                comma = "," if len(elements) == 1 else ""
+                unpack.append(f"    {', '.join(elements)}{comma} = {arg_name}")
+        else:
+            variable[ph] = _safe_name(name, taken)
+            unpack.append(f"    {variable[ph]} = {arg_name}")
+    for node in order:
+        if node._parents or node in variable:
+            continue
+        if node._op is not _CONSTANT and node._number < start:
+            raise JitError(
+                f"jit: f uses a Value that is not one of its arguments ({node!r}); its "
+                "number would be frozen into the compiled code. Pass such Values (a model's "
+                "parameters, for example) to f as an argument, as a list of floats"
+            )
+    # interior nodes: labels where they are usable names, else v<k>
+    count = 0
+    for node in order:
+        if node._parents:
+            if node.label:
+                variable[node] = _safe_name(node.label, taken)
+            else:
+                variable[node] = _safe_name(f"v{count}", taken)
+                count += 1
+
+    def ref(node: Value) -> str:
+        return variable[node] if node in variable else _literal(node.data)
+
+    forward, local_code = [], {}
+    for node in order:
+        if not node._parents:
+            continue
+        inputs = [ref(p) for p in node._parents]
+        code = node._op.code
+        if callable(code):
+            fwd, locals_ = code(inputs, variable[node])
+        else:
+            template, local_templates = code
+            fwd = template.format(*inputs, out=variable[node])
+            locals_ = [t.format(*inputs, out=variable[node]) for t in local_templates]
+        forward.append(f"    {variable[node]} = {fwd}  # {node._op.name}")
+        local_code[node] = locals_
+
+    grad_name: dict[Value, str] = {}
+    backward = []
+    if out._parents:
+        grad_name[out] = _safe_name(f"d_{variable[out]}", taken)
+        backward.append(f"    {grad_name[out]} = 1.0")
+    for node in reversed(order):
+        if not node._parents or node not in grad_name:
+            continue  # a leaf, or no gradient reaches it (every path had a 0 factor)
+        g = grad_name[node]
+        for parent, local in zip(node._parents, local_code[node]):
+            if parent not in variable or local == "0.0":
+                continue  # a constant (or a leaf made inside f: a number in the code)
+            if local == "1.0":
+                term = g
+            elif local == "-1.0":
+                term = f"-{g}"
+            else:
+                term = f"{g} * {local}" if _simple(local) else f"{g} * ({local})"
+            if parent in grad_name:
+                backward.append(f"    {grad_name[parent]} += {term}")
+            else:
+                grad_name[parent] = _safe_name(f"d_{variable[parent]}", taken)
+                backward.append(f"    {grad_name[parent]} = {term}")
+
+    # an operation no gradient reaches (every path to it has a local derivative of 0)
+    # still has its local derivatives computed and checked, as eager backward does
+    checks = []
+    for node in reversed(order):
+        if node._parents and node in reachable and node not in grad_name:
+            for parent, local in zip(node._parents, local_code[node]):
+                if parent in variable and not _is_number(local):
+                    name = _safe_name(f"checked_local_{len(checks)}", taken)
+                    checks.append((name, f"    {name} = {local}  # d {variable[node]} / d "
+                                         f"{variable[parent]}: checked, no gradient flows"))
+    backward += [line for _, line in checks]
+
+    def grad_of(node: Value) -> str:
+        if node is out and not out._parents:
+            return "1.0"
+        return grad_name.get(node, "0.0")
+
+    results = []
+    for i in argnums:
+        ph = placeholders[i]
+        results.append(f"[{', '.join(grad_of(v) for v in ph)}]" if isinstance(ph, list)
+                       else grad_of(ph))
+    value = ref(out)
+    gradients = f"({', '.join(results)}{',' if len(results) == 1 else ''})"
+    numbers = [variable[node] for node in order if node._parents]
+    numbers += grad_name.values()  # (gradient names never repeat a node's name)
+    numbers += [name for name, _ in checks]
+    lines = [
+        f"def compiled({', '.join(arg_names)}):",
+        "    # generated by autograd.jit from the op table: do not edit",
+        *unpack,
+        "    # forward: one statement per node",
+        *forward,
+        "    # backward: the chain rule, d_x += d_out * (d out / d x) for every edge",
+        *backward,
+        "    # returned: the value, the gradients, and every number computed -- the caller",
+        "    # checks they are all finite; if one is not, f runs eagerly to raise its error",
+        f"    return {value}, {gradients}, ({', '.join(numbers)}{',' * (len(numbers) == 1)})",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+_SIMPLE = re.compile(r"[A-Za-z_]\w*(\([\w, ]*\))?|[\d.e+-]+|\(-[\d.e+-]+\)")
+
+
+def _is_number(expr: str) -> bool:
+    try:
+        float(expr.strip("()"))
+    except ValueError:
+        return False
+    return True
+
+
+def _simple(expr: str) -> bool:
+    """True for a name, a number or a call of names: no parentheses needed after '*'."""
+    return _SIMPLE.fullmatch(expr) is not None

@@ -23,7 +23,7 @@ _VALUE_TYPES = {Value, type(as_value(0.0))}  # Values and constants
 
 
 def _values(xs: Sequence[Any], where: str) -> tuple[Value, ...]:
-    if xs and _VALUE_TYPES.issuperset(map(type, xs)):
+    if len(xs) and _VALUE_TYPES.issuperset(map(type, xs)):  # (len: xs may be an array)
         return tuple(xs)
     values = tuple(as_value(x, where) for x in xs)
     if not values:

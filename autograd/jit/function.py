@@ -16,6 +16,7 @@ from ..ops import CODE_HELPERS
 from .numpy_helpers import NUMPY_HELPERS
 from .scalar import _generate
 from .trace import JitError, _argument_names, _number, _trace
+from .vector import VECTOR_HELPERS, vector_source
 
 __all__ = ["JitFunction", "jit"]
 
@@ -60,7 +61,8 @@ class JitFunction:
         if both:
             raise JitError(f"jit: argument {min(both)} is in both argnums and static_argnums; "
                            "a static argument cannot be differentiated")
-        self._compiled: dict[tuple, tuple[Callable[..., Any], str]] = {}
+        # signature -> (compiled function, its source, the trace it came from)
+        self._compiled: dict[tuple, tuple[Callable[..., Any], str, tuple]] = {}
         self._batched: dict[tuple, Callable[..., Any]] = {}
         self._last: tuple | None = None
         self._names = _argument_names(f)
@@ -74,7 +76,7 @@ class JitFunction:
             entry = self._compile(args, shape)
         self._last = shape
         try:
-            value, grads, numbers = entry[0](*args)
+            value, grads, numbers, *vectorized = entry[0](*args)
         except TypeError:
             raise TypeError(
                 "jit: each data argument must be a float or a flat list of floats, as when f "
@@ -82,8 +84,14 @@ class JitFunction:
             ) from None
         except (ArithmeticError, ValueError):  # a domain check or a division by zero
             return self._eagerly(args)
-        if not math.isfinite(sum(numbers)):  # an inf or nan somewhere (or a huge sum)
+        arrays = vectorized[0] if vectorized else ()  # vectorized code returns its arrays
+        if not _finite(numbers, arrays):  # an inf or nan somewhere (or a huge sum)
             return self._eagerly(args)
+        if vectorized:  # plain floats, and a list's gradient as a list
+            value = float(value)
+            grads = tuple(g.tolist() if isinstance(g, np.ndarray)
+                          and isinstance(args[i], (list, tuple)) else g
+                          for i, g in zip(self._argnums, grads))
         return (value, grads[0]) if self._single else (value, grads)
 
     def _eagerly(self, args: Sequence[Any]) -> tuple[float, Any]:
@@ -117,31 +125,25 @@ class JitFunction:
         key = (shape, batched)
         run = self._batched.get(key)
         if run is None:
-            if shape not in self._compiled:
-                self._compile(sample, shape)
-            source = self._compiled[shape][1]
-            run = _build(source, {**NUMPY_HELPERS, **custom.jit_helpers(batch=True)},
-                         "compiled_batch")
-            self._batched[key] = run
-        columns = []
-        for i, a in enumerate(args):
-            if i in batched:
-                array = np.asarray(a, dtype=float)
-                columns.append(list(array.T) if array.ndim == 2 else array)
-            else:
-                columns.append(a)
+            entry = self._compiled.get(shape) or self._compile(sample, shape)
+            run = self._batched[key] = self._build_batch(entry, batched)
+        function, vectorized = run
+        if vectorized:  # whole arrays: the batched ones with one row per sample
+            inputs = [np.asarray(a, dtype=float) if i in batched else a
+                      for i, a in enumerate(args)]
+        else:  # one array per scalar input: a list argument's columns
+            inputs = [(list(np.asarray(a, dtype=float).T) if np.ndim(a) == 2
+                       else np.asarray(a, dtype=float)) if i in batched else a
+                      for i, a in enumerate(args)]
         try:
             with np.errstate(all="ignore"):
-                value, grads, numbers = run(*columns)
-                finite = np.isfinite(sum(numbers))
-            if not np.all(finite):  # the fast sum can overflow: look at each number
-                finite = np.ones(n, dtype=bool)
-                for number in numbers:
-                    finite &= np.isfinite(number)
+                value, grads, numbers, *vectorized = function(*inputs)
+                arrays = vectorized[0] if vectorized else ()
+                finite = all(np.isfinite(np.sum(x)) for x in (*numbers, *arrays))
         except (ArithmeticError, ValueError):
-            finite = np.zeros(n, dtype=bool)
-        if not np.all(finite):  # eager evaluation names the operation, sample by sample
-            for k in np.flatnonzero(~np.broadcast_to(finite, (n,))):
+            finite = False
+        if not finite:  # eager evaluation names the operation, sample by sample
+            for k in range(n):
                 self._eagerly([np.asarray(a, dtype=float)[k] if i in batched else a
                                for i, a in enumerate(args)])
             raise OverflowError("jit batch: a value or gradient is not finite in the batch, "
@@ -149,7 +151,11 @@ class JitFunction:
         value = np.broadcast_to(np.asarray(value, dtype=float), (n,)).copy()
         out = []
         for i, g in zip(self._argnums, grads):
-            if i in batched:
+            if isinstance(g, np.ndarray) and g.ndim == (2 if i in batched else 1):
+                # vectorized: per sample already, or summed over the samples already
+                out.append(g.tolist() if i not in batched and isinstance(args[i], (list, tuple))
+                           else g)
+            elif i in batched:
                 out.append(np.column_stack([np.broadcast_to(gj, (n,)) for gj in g])
                            if isinstance(g, list) else np.broadcast_to(g, (n,)).copy())
             else:
@@ -160,6 +166,18 @@ class JitFunction:
                                 "(every sample's is): the sum overflows; use smaller batches "
                                 "or rescale the computation")
         return value, (out[0] if self._single else tuple(out))
+
+    def _build_batch(self, entry: tuple, batched: tuple[int, ...]) -> tuple[Callable, bool]:
+        """The batch version of a compiled trace: vectorized when the trace has vectors
+        (matrix products over the batch), else the scalar source on numpy arrays."""
+        out, names, placeholders, recorded, scalar_source = entry[2]
+        helpers = {**NUMPY_HELPERS, **custom.jit_helpers(batch=True)}
+        vectorized = vector_source(out, names, placeholders, self._argnums, recorded,
+                                   batched=batched)
+        if vectorized is None:
+            return _build(scalar_source, helpers, "compiled_batch"), False
+        source, constants = vectorized
+        return _build(source, {**helpers, **VECTOR_HELPERS, **constants}, "compiled_batch"), True
 
     @property
     def source(self) -> str:
@@ -196,7 +214,7 @@ class JitFunction:
                 signature.append(len(a) if isinstance(a, (list, tuple, np.ndarray)) else None)
         return tuple(signature)
 
-    def _compile(self, args: Sequence[Any], shape: tuple) -> tuple[Callable[..., Any], str]:
+    def _compile(self, args: Sequence[Any], shape: tuple) -> tuple[Callable[..., Any], str, tuple]:
         for i in self._argnums:
             if not 0 <= i < len(args):
                 raise JitError(f"jit: argnums {self.argnums!r} out of range for "
@@ -225,11 +243,22 @@ class JitFunction:
         if not isinstance(out, Value):
             raise JitError(f"jit: f must return a Value, got {type(out).__name__}")
         source = _generate(out, names, placeholders, self._argnums, start, recorded)
-        compiled = _build(source, {**CODE_HELPERS, **custom.jit_helpers(batch=False)},
-                          "compiled")
-        entry = (compiled, source)
+        helpers = {**CODE_HELPERS, **custom.jit_helpers(batch=False)}
+        trace = (out, names, placeholders, recorded, source)
+        vectorized = vector_source(out, names, placeholders, self._argnums, recorded)
+        if vectorized is not None:  # the trace has vectors: numpy does the groups
+            source, constants = vectorized
+            helpers.update(VECTOR_HELPERS, **constants)
+        entry = (_build(source, helpers, "compiled"), source, trace)
         self._compiled[shape] = entry
         return entry
+
+
+def _finite(numbers: Sequence[Any], arrays: Sequence[np.ndarray] = ()) -> bool:
+    """Every number and every array element is finite (an overflowing sum of finite
+    numbers says no too: the caller then runs f eagerly, which decides)."""
+    total = sum(numbers) + sum(float(np.sum(a)) for a in arrays)
+    return math.isfinite(total)
 
 
 def _build(source: str, helpers: dict[str, Callable[..., Any]], name: str) -> Callable:

@@ -39,11 +39,12 @@ def _literal(x: float) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
-def _generate(out: Value, names: list[str], placeholders: list[Any],
-              argnums: tuple[int, ...], start: int, recorded: Sequence[Value] = ()) -> str:
+def _ordered(out: Value, recorded: Sequence[Value]) -> tuple[list[Value], set[Value]]:
+    """Every node the compiled code runs, in creation order (a topological order), and
+    the set of those the result depends on. Nodes f made but dropped run too, forward
+    only: their domain checks are part of f."""
     order = topological_order(out)
-    reachable = set(order)  # the nodes the result depends on
-    # nodes f made but dropped still run (their domain checks are part of f), forward only
+    reachable = set(order)
     reached = set(order)
     for node in recorded:
         if node not in reached:
@@ -51,7 +52,13 @@ def _generate(out: Value, names: list[str], placeholders: list[Any],
                 if ancestor not in reached:
                     reached.add(ancestor)
                     order.append(ancestor)
-    order.sort(key=lambda node: node._number)  # creation order is a topological order
+    order.sort(key=lambda node: node._number)
+    return order, reachable
+
+
+def _generate(out: Value, names: list[str], placeholders: list[Any],
+              argnums: tuple[int, ...], start: int, recorded: Sequence[Value] = ()) -> str:
+    order, reachable = _ordered(out, recorded)
     taken: set[str] = set()
     arg_names = [_safe_name(f"a_{name}", taken) for name in names]
     variable: dict[Value, str] = {}

@@ -117,8 +117,9 @@ class _Gather:
             row_step = int(index[1, 0] - index[0, 0]) if rows > 1 else columns
             grid = base + row_step * np.arange(rows)[:, None] + np.arange(columns)[None, :]
             if row_step >= columns and np.array_equal(index, grid):
-                view = f"{array}[{base}:{base + rows * row_step}].reshape({rows}, {row_step})"
-                return view if row_step == columns else f"{view}[:, :{columns}]"
+                # (always a subscript at the end: it is assigned to, d_W[...] += ...)
+                return (f"{array}[{base}:{base + rows * row_step}].reshape({rows}, {row_step})"
+                        f"[:, :{columns}]")
         name = _safe_name("index", taken)
         constants[name] = index
         return f"{array}[{name}]"

@@ -19,6 +19,11 @@ Implementations, run in one process, interleaved round by round:
                             the limit for scalar code
 - numpy per sample       -- the same closed form on numpy arrays, one sample at a time
 - numpy full batch       -- all 150 samples in one matrix product (time per sample)
+- PyTorch eager          -- optional (the ``bench`` extra): the same MLP as float64
+                            tensors, one thread, ``loss.backward()`` and an SGD update
+                            per sample -- what a user switches to for speed
+- JAX jit step           -- optional: ``jax.jit`` of one SGD step (grad and update),
+                            called per sample, float64, one thread
 
 Before anything is timed, every implementation's gradient of one sample must agree
 with the closed form to 1e-9. Then each round times one epoch of each implementation
@@ -34,6 +39,7 @@ from __future__ import annotations
 import argparse
 import gc
 import math
+import os
 import platform
 import statistics
 import sys
@@ -43,6 +49,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+
+# One thread for every peer, as for chainrule (set before XLA's thread pool starts).
+os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
+                                   "intra_op_parallelism_threads=1")
 
 from autograd import Value
 from nn import MLP, SGD, cross_entropy
@@ -392,6 +402,97 @@ class NumpyBatch(NumpySample):
         self.b1 -= LR * dA.sum(axis=0)
 
 
+class TorchEager:
+    """PyTorch eager, per sample: the peer a user picks when chainrule is too slow."""
+
+    name = "PyTorch eager"
+
+    def __init__(self, weights: Weights) -> None:
+        import torch
+
+        torch.set_num_threads(1)
+        self.torch = torch
+        self.params = [torch.tensor(w, dtype=torch.float64, requires_grad=True)
+                       for w in weights]
+
+    def _loss(self, x: Any, y: int) -> Any:
+        W1, b1, W2, b2 = self.params
+        o = W2 @ self.torch.relu(W1 @ x + b1) + b2
+        return self.torch.logsumexp(o, 0) - o[y]
+
+    def gradients(self, x: list[float], y: int) -> list[float]:
+        for p in self.params:
+            p.grad = None
+        self._loss(self.torch.tensor(x, dtype=self.torch.float64), y).backward()
+        return self.torch.cat([p.grad.reshape(-1) for p in self.params]).tolist()
+
+    def epoch(self, X: Any, Y: Sequence[int]) -> None:
+        torch, params = self.torch, self.params
+        for x, y in zip(self._X(X), Y):
+            for p in params:
+                p.grad = None
+            self._loss(x, y).backward()
+            with torch.no_grad():
+                for p in params:
+                    p -= LR * p.grad
+
+    def _X(self, X: Any) -> Any:
+        """The samples as tensors, converted once (outside the epoch's work)."""
+        cache = self.__dict__.setdefault("_tensors", {})
+        if id(X) not in cache:
+            cache[id(X)] = (X, self.torch.tensor(X, dtype=self.torch.float64))
+        return cache[id(X)][1]
+
+
+class JaxJitStep:
+    """JAX: one SGD step (gradient and update) compiled by jax.jit, called per sample."""
+
+    name = "JAX jit step"
+
+    def __init__(self, weights: Weights) -> None:
+        import jax
+        import jax.numpy as jnp
+
+        jax.config.update("jax_enable_x64", True)
+        self.jnp = jnp
+
+        def loss(params, x, y):
+            W1, b1, W2, b2 = params
+            o = W2 @ jax.nn.relu(W1 @ x + b1) + b2
+            return jax.nn.logsumexp(o) - o[y]
+
+        self.grad = jax.jit(jax.grad(loss))
+        self.step = jax.jit(lambda params, x, y: tuple(
+            p - LR * g for p, g in zip(params, jax.grad(loss)(params, x, y))))
+        self.params = tuple(jnp.asarray(w, dtype=jnp.float64) for w in weights)
+        self.step(self.params, jnp.zeros(4), 0)  # compile outside the timing
+
+    def gradients(self, x: list[float], y: int) -> list[float]:
+        grads = self.grad(self.params, self.jnp.asarray(x), y)
+        return np.concatenate([np.asarray(g).ravel() for g in grads]).tolist()
+
+    def epoch(self, X: Any, Y: Sequence[int]) -> None:
+        step, params = self.step, self.params
+        for x, y in zip(self._X(X), Y):
+            params = step(params, x, y)
+        params[0].block_until_ready()
+        self.params = params
+
+    def _X(self, X: Any) -> Any:
+        cache = self.__dict__.setdefault("_arrays", {})
+        if id(X) not in cache:
+            cache[id(X)] = (X, [self.jnp.asarray(x, dtype=self.jnp.float64) for x in X])
+        return cache[id(X)][1]
+
+
+def peer_available(module: str) -> bool:
+    try:
+        __import__(module)
+    except ImportError:
+        return False
+    return True
+
+
 # ---------------------------------------------------------------------------
 # Measurements.
 
@@ -502,6 +603,13 @@ def run(quick: bool = False, rounds: int | None = None, out=sys.stdout) -> dict[
         print("micrograd is not installed (pip install micrograd==0.1.0, or "
               "pip install -e '.[bench]'): its rows are skipped", file=out)
     classes += [NumpySample, NumpyBatch]
+    peers = [(TorchEager, "torch", "PyTorch"), (JaxJitStep, "jax", "JAX")]
+    for cls, module, peer in peers:
+        if peer_available(module):
+            classes.append(cls)
+        else:
+            print(f"{peer} is not installed (pip install -e '.[bench]'): its row is skipped",
+                  file=out)
     worst = check_agreement([cls(weights) for cls in classes], X[0], Y[0])
     print(f"gradients of one sample agree to {worst:.1e} (tolerance 1e-9) across "
           f"{len(classes)} implementations", file=out)
@@ -516,8 +624,12 @@ def run(quick: bool = False, rounds: int | None = None, out=sys.stdout) -> dict[
     reference = per_sample.get(Micrograd.name)
     print(f"\niris-sgd: MLP 4-16-3 ReLU, softmax cross-entropy, per-sample SGD, "
           f"{len(epoch_X)} samples per epoch, median of {rounds} interleaved rounds", file=out)
-    print(f"{platform.python_implementation()} {platform.python_version()} on "
-          f"{platform.machine()}, {platform.system()}", file=out)
+    versions = [f"{platform.python_implementation()} {platform.python_version()}",
+                f"numpy {np.__version__}"]
+    for module in ("torch", "jax"):
+        if peer_available(module):
+            versions.append(f"{module} {__import__(module).__version__}")
+    print(f"{', '.join(versions)} on {platform.machine()}, {platform.system()}", file=out)
     print("\n| implementation | µs per sample | speed vs micrograd |", file=out)
     print("| --- | ---: | ---: |", file=out)
     for name, micros in sorted(per_sample.items(), key=lambda kv: -kv[1]):

@@ -5,6 +5,7 @@ import importlib.util
 import io
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "iris_sgd.py"
@@ -63,3 +64,31 @@ def test_micrograd_idiom_trains_exactly_like_the_optimizer():
 @pytest.mark.skipif(not iris_sgd.micrograd_available(), reason="micrograd not installed")
 def test_micrograd_exp_and_log_match_finite_differences():
     iris_sgd.check_micrograd_extensions()
+
+
+SCALING = Path(__file__).resolve().parents[1] / "benchmarks" / "scaling.py"
+scaling_spec = importlib.util.spec_from_file_location("scaling", SCALING)
+scaling = importlib.util.module_from_spec(scaling_spec)
+scaling_spec.loader.exec_module(scaling)
+
+
+def test_scaling_quick_run_checks_every_row_then_reports_it():
+    out = io.StringIO()
+    results = scaling.run(quick=True, out=out)
+    text = out.getvalue()
+    for result in results:
+        assert result["agreement"] <= 1e-12
+        assert result["compile_s"] > 0
+        names = set(result["per_sample_us"])
+        assert {"chainrule eager", "chainrule jit", "chainrule jit, full batch",
+                "numpy per sample", "numpy full batch"} <= names
+        assert any(name.startswith("PyTorch") for name in names) == scaling.available("torch")
+        assert any(name.startswith("JAX") for name in names) == scaling.available("jax")
+    assert "| 4-16-3 | 131 | chainrule jit |" in text and "trace + compile" in text
+
+
+def test_scaling_refuses_a_row_that_disagrees(monkeypatch):
+    monkeypatch.setattr(scaling.NumpySample, "gradient",
+                        lambda self, i, y: np.zeros(75))  # a wrong gradient
+    with pytest.raises(AssertionError, match="numpy per sample disagrees with chainrule eager"):
+        scaling.measure((8, 6, 3), 4, 1)

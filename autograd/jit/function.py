@@ -3,7 +3,6 @@ fall back to eager evaluation whenever it meets trouble."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -158,7 +157,7 @@ class JitFunction:
             with np.errstate(all="ignore"):
                 value, grads, numbers, *vectorized = function(*inputs)
                 arrays = vectorized[0] if vectorized else ()
-                finite = all(np.isfinite(np.sum(x)) for x in (*numbers, *arrays))
+                finite = _finite(numbers, arrays)
         except (ArithmeticError, ValueError):
             finite = False
         if not finite:  # eager evaluation names the operation, sample by sample
@@ -167,7 +166,8 @@ class JitFunction:
                                for i, a in enumerate(args)])
             raise OverflowError("jit batch: a value or gradient is not finite in the batch, "
                                 "though every sample's is when run eagerly")
-        value = np.broadcast_to(np.asarray(value, dtype=float), (n,)).copy()
+        value = np.asarray(value, dtype=float)
+        value = value if value.shape == (n,) else np.broadcast_to(value, (n,)).copy()
         out = []
         for i, g in zip(self._argnums, grads):
             if isinstance(g, np.ndarray) and g.ndim == (2 if i in batched else 1):
@@ -290,10 +290,14 @@ def _statements(source: str) -> int:
 
 
 def _finite(numbers: Sequence[Any], arrays: Sequence[np.ndarray] = ()) -> bool:
-    """Every number and every array element is finite (an overflowing sum of finite
-    numbers says no too: the caller then runs f eagerly, which decides)."""
-    total = sum(numbers) + sum(float(np.sum(a)) for a in arrays)
-    return math.isfinite(total)
+    """Every number and every array element is finite: one sum, and only when that is
+    not finite (an inf or a nan, or finite numbers whose sum overflows) a look at each."""
+    total = sum(numbers)
+    for array in arrays:
+        total = total + array.sum()
+    if np.all(np.isfinite(total)):
+        return True
+    return all(np.all(np.isfinite(x)) for x in (*numbers, *arrays))
 
 
 def _build(source: str, helpers: dict[str, Callable[..., Any]], name: str) -> Callable:

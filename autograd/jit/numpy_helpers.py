@@ -112,7 +112,7 @@ NUMPY_HELPERS: dict[str, Callable[..., Any]] = {
     "tanh": np.tanh,
     "sigmoid": _np_sigmoid,
     "relu": lambda x: np.maximum(x, 0.0),
-    "step": lambda x: np.where(np.asarray(x) > 0.0, 1.0, 0.0),
+    "step": lambda x: (np.asarray(x) > 0.0) * 1.0,
     "sign": np.sign,
     "abs": np.abs,
     "sin": np.sin,

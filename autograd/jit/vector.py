@@ -59,22 +59,22 @@ def _fit(value: Any, like: Any) -> Any:
 
 
 def _vdot(a: Any, b: Any) -> Any:
-    return np.einsum("...i,...i->...", a, b) if np.ndim(a) > 1 or np.ndim(b) > 1 else a @ b
+    return (a * b).sum(-1) if np.ndim(a) > 1 or np.ndim(b) > 1 else a @ b
 
 
 def _scale(d: Any, v: Any) -> Any:
     """d × v for a scalar (or per-sample) gradient d and a vector v."""
-    return np.expand_dims(d, -1) * v if np.ndim(d) else d * v
+    return d[..., None] * v if np.ndim(d) else d * v
 
 
 def _lse(v: Any) -> Any:
-    m = np.max(v, axis=-1)
-    return m + np.log(np.sum(np.exp(v - np.expand_dims(m, -1)), axis=-1))
+    m = v.max(-1, keepdims=True)
+    return (m + np.log(np.exp(v - m).sum(-1, keepdims=True)))[..., 0]
 
 
 def _lse_local(v: Any, out: Any) -> Any:
     """d logsumexp(v) / d v = softmax(v) = exp(v - out)."""
-    return np.exp(v - np.expand_dims(out, -1))
+    return np.exp(v - np.asarray(out)[..., None])
 
 
 VECTOR_HELPERS: dict[str, Any] = {

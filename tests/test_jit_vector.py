@@ -189,3 +189,20 @@ def test_vectorized_or_scalar_is_chosen_by_the_cost_of_a_statement():
         assert ("(vectorized)" in forced.source) is (not expected)
     with pytest.raises(TypeError, match="vectorize must be None, True or False"):
         jit(classifier_loss(small), vectorize="yes")
+
+
+def test_a_member_returned_or_a_custom_activation_stays_scalar_and_correct():
+    from autograd import custom_op
+
+    mytanh = custom_op("mytanh", lambda x: float(np.tanh(x)), lambda x, out: (1.0 - out * out,))
+
+    def first_output(w, x):
+        outputs = [dot(w[2 * k:2 * k + 2], x) for k in range(3)]  # a layer, all made
+        return outputs[0]
+
+    def custom_activation(w, x):
+        return sum((mytanh(dot(w[2 * k:2 * k + 2], x)) for k in range(3)), Value(0.0))
+
+    w = [0.3, -0.2, 0.1, 0.5, 0.4, -0.3]
+    for f in (first_output, custom_activation):
+        assert_agrees_with_eager(f, (w, [0.7, -1.1]))

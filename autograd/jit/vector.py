@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import _CONSTANT, Value
-from ..ops import CODE_HELPERS
+from ..ops import CODE_HELPERS, OPS
 from .numpy_helpers import NUMPY_HELPERS
 from .scalar import _is_number, _literal, _ordered, _safe_name, _simple
 
@@ -236,7 +236,7 @@ class _Packer:
     def _unary_consumers(self, node: Value) -> list[Value]:
         return [c for c in self.consumers.get(node, [])
                 if len(c._parents) == 1 and c in self.reachable and c not in self.member_of
-                and c._op.name in _ELEMENTWISE]
+                and c._op.name in _ELEMENTWISE and OPS[c._op.name] is c._op]  # (not a custom op)
 
     def _add(self, pack: _Pack) -> None:
         self.packs.append(pack)
@@ -269,7 +269,7 @@ def vector_source(out: Value, names: list[str], placeholders: list[Any],
                 position[element] = (i, j)
     packer = _Packer(order, reachable, position)
     dots = [pack for pack in packer.packs if pack.kind == "dot"]
-    if not dots:
+    if not dots or out in packer.member_of:  # (f returning one member: keep it scalar)
         return None
     if batched is not None and any(
             pack.weights.arg in batched or (pack.bias is not None and pack.bias.arg in batched)

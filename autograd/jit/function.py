@@ -3,6 +3,7 @@ fall back to eager evaluation whenever it meets trouble."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -295,8 +296,12 @@ def _finite(numbers: Sequence[Any], arrays: Sequence[np.ndarray] = ()) -> bool:
     total = sum(numbers)
     for array in arrays:
         total = total + array.sum()
-    if np.all(np.isfinite(total)):
-        return True
+    try:
+        if math.isfinite(total):  # a float (per sample): the fast path
+            return True
+    except TypeError:  # an array of per-sample sums (a batch)
+        if np.isfinite(total).all():
+            return True
     return all(np.all(np.isfinite(x)) for x in (*numbers, *arrays))
 
 

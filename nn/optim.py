@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+import numpy as np
+
 from autograd import Value
 
 __all__ = ["SGD", "Adam", "Optimizer"]
@@ -31,6 +33,13 @@ class Optimizer:
             p.grad = 0.0
 
     def step(self) -> None:
+        raise NotImplementedError
+
+    def update_arrays(self, theta: np.ndarray, grad: np.ndarray) -> None:
+        """The update ``step()`` makes, on arrays: ``theta`` (the parameters' numbers in
+        ``params`` order) is updated in place from ``grad``. The arithmetic is step()'s,
+        element by element, so the numbers are the same. What ``fit(jit=True)`` calls;
+        an optimizer without it is stepped through its Values instead."""
         raise NotImplementedError
 
 
@@ -72,6 +81,17 @@ class SGD(Optimizer):
         for p, g in zip(self.params, gradients):
             p.data -= lr * g
 
+    def update_arrays(self, theta: np.ndarray, grad: np.ndarray) -> None:
+        if self.weight_decay:
+            grad = grad + self.weight_decay * theta
+        if self.momentum:
+            if self._velocity is None:
+                self._velocity = grad.copy()
+            else:
+                self._velocity = self.momentum * np.asarray(self._velocity) + grad
+            grad = self._velocity
+        theta -= self.lr * grad
+
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba), as in PyTorch:
@@ -111,3 +131,13 @@ class Adam(Optimizer):
             self._m[i] = m = beta1 * self._m[i] + (1.0 - beta1) * g
             self._v[i] = v = beta2 * self._v[i] + (1.0 - beta2) * g * g
             p.data -= self.lr * (m / correction1) / (math.sqrt(v / correction2) + self.eps)
+
+    def update_arrays(self, theta: np.ndarray, grad: np.ndarray) -> None:
+        beta1, beta2 = self.betas
+        self._t += 1
+        correction1 = 1.0 - beta1**self._t
+        correction2 = 1.0 - beta2**self._t
+        g = grad + self.weight_decay * theta
+        self._m = m = beta1 * np.asarray(self._m) + (1.0 - beta1) * g
+        self._v = v = beta2 * np.asarray(self._v) + (1.0 - beta2) * g * g
+        theta -= self.lr * (m / correction1) / (np.sqrt(v / correction2) + self.eps)

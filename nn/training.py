@@ -92,12 +92,13 @@ def fit(
         optimizer = SGD(params, lr=0.05)
     _check_optimizer(optimizer, params)
 
-    step = _jit_step(model, loss, X, y) if jit else None
+    step = _jit_step(model, loss, X, y, optimizer) if jit else None
+    store = getattr(step, "store", None) or _Values(params)  # where the numbers live
     rng = np.random.default_rng(seed)
     history = History()
     targets = y.tolist()  # plain Python ints / floats for the loss functions
     first_loss = None  # a step's mean loss beyond EXPLODES_AT times this one has diverged
-    before = list(map(_data, params))
+    before = store.snapshot()
     for epoch in tqdm(range(epochs), desc="training", unit="epoch", disable=not progress):
         order = rng.permutation(len(X)) if shuffle else np.arange(len(X))
         total = 0.0
@@ -106,7 +107,7 @@ def fit(
             # The loss of this step is computed with the parameters the previous update
             # made: when it explodes, the last parameters known to give a sane loss are
             # those before the previous step. They are restored.
-            sane, before = before, list(map(_data, params))
+            sane, before = before, store.snapshot()
             try:
                 if step is not None:
                     batch_total = step(batch, optimizer)
@@ -118,24 +119,25 @@ def fit(
                     optimizer.step()
                     batch_total = batch_mean.data * len(batch)
             except ArithmeticError as error:  # an overflow inside an op, forward or backward
-                _restore(params, sane)
+                store.restore(sane)
                 raise _diverged(epoch, epochs, number, optimizer, str(error), history) from None
             except BaseException:
-                _restore(params, before)  # whatever stopped the step, the model stays usable
+                store.restore(before)  # whatever stopped the step, the model stays usable
                 raise
             mean = batch_total / len(batch)
             if first_loss is None:
                 first_loss = max(1.0, abs(mean))
             if not abs(mean) <= EXPLODES_AT * first_loss:
-                _restore(params, sane)
+                store.restore(sane)
                 raise _diverged(epoch, epochs, number, optimizer,
                                 f"the loss reached {mean:.3g}, more than {EXPLODES_AT:.0e} "
                                 f"times its first value {first_loss:.3g}", history)
-            if not math.isfinite(sum(map(_data, params))):
-                _restore(params, before)
+            if not store.finite():
+                store.restore(before)
                 raise _diverged(epoch, epochs, number, optimizer,
                                 "the update made a parameter inf or nan", history)
             total += batch_total
+        store.sync()  # the model's Values hold the numbers from here on
         history.loss.append(total / len(X))
         history.accuracy.append(accuracy(model, X, y, threshold))
         if validation is not None:
@@ -172,9 +174,61 @@ def _diverged(epoch: int, epochs: int, number: int, optimizer: Optimizer, reason
         f"{advice}, and standardize the inputs if they are not", history)
 
 
-def _restore(params: list[Value], values: list[float]) -> None:
+def _restore(params: list[Value], values: Any) -> None:
     for p, value in zip(params, values):
-        p.data = value
+        p.data = float(value)
+
+
+def _updates_arrays(optimizer: Optimizer) -> bool:
+    """The optimizer's update_arrays does what its step() does: both come from the same
+    class (a subclass that overrides step() alone is stepped through its Values)."""
+    owner = next(k for k in type(optimizer).__mro__ if "step" in vars(k))
+    return "update_arrays" in vars(owner) and owner is not Optimizer
+
+
+class _Values:
+    """The parameters' numbers live in their Values (eager training)."""
+
+    def __init__(self, params: list[Value]) -> None:
+        self.params = params
+
+    def snapshot(self) -> list[float]:
+        return list(map(_data, self.params))
+
+    def restore(self, values: list[float]) -> None:
+        _restore(self.params, values)
+
+    def finite(self) -> bool:
+        return math.isfinite(sum(map(_data, self.params)))
+
+    def sync(self) -> None:
+        pass
+
+
+class _Arrays:
+    """The parameters' numbers live in one array while compiled steps run (no Python
+    loop over the Values per step); ``sync`` writes them, and the last gradient, back."""
+
+    def __init__(self, params: list[Value]) -> None:
+        self.params = params
+        self.theta = np.fromiter(map(_data, params), dtype=float, count=len(params))
+        self.grad: np.ndarray | None = None
+
+    def snapshot(self) -> np.ndarray:
+        return self.theta.copy()
+
+    def restore(self, values: np.ndarray) -> None:
+        self.theta[:] = values
+        self.sync()
+
+    def finite(self) -> bool:
+        return math.isfinite(self.theta.sum())
+
+    def sync(self) -> None:
+        _restore(self.params, self.theta.tolist())
+        if self.grad is not None:
+            for p, g in zip(self.params, self.grad.tolist()):
+                p.grad = g
 
 
 def _check_optimizer(optimizer: Optimizer, params: list[Value]) -> None:
@@ -192,8 +246,11 @@ def _check_optimizer(optimizer: Optimizer, params: list[Value]) -> None:
 _VECTORISE_FROM = 16  # minibatches this large run the compiled step on numpy arrays
 
 
-def _jit_step(model: Module, loss: Callable[..., Any], X: np.ndarray, y: np.ndarray):
-    """A training step that runs one sample's loss compiled by autograd.jit."""
+def _jit_step(model: Module, loss: Callable[..., Any], X: np.ndarray, y: np.ndarray,
+              optimizer: Optimizer):
+    """A training step that runs one sample's loss compiled by autograd.jit. With an
+    optimizer that updates arrays (SGD, Adam) the parameters stay in one array between
+    steps (``step.store``); otherwise each step goes through the Values."""
     if loss is cross_entropy:
         n_outputs = len(_as_list(model(X[0])))
         targets = np.eye(n_outputs)[y].tolist()  # one-hot rows: the target becomes data
@@ -215,6 +272,30 @@ def _jit_step(model: Module, loss: Callable[..., Any], X: np.ndarray, y: np.ndar
     params = model.parameters()
     inputs = X.tolist()
     target_array = np.asarray(targets, dtype=float)
+
+    if _updates_arrays(optimizer):
+        store = _Arrays(params)
+
+        def array_step(batch: Any, optimizer: Optimizer) -> float:
+            theta = store.theta
+            if len(batch) >= _VECTORISE_FROM:  # the same trace on numpy arrays, all at once
+                values, summed = compiled.batch(theta, X[batch], target_array[batch],
+                                                batched=(1, 2))
+                total = float(values.sum())
+            else:
+                total = 0.0
+                summed = None
+                for i in batch:
+                    value, grads = compiled(theta, X[i], target_array[i])
+                    total += value
+                    summed = grads if summed is None else summed + grads
+            grad = summed * (1.0 / len(batch)) if len(batch) > 1 else summed
+            store.grad = grad
+            optimizer.update_arrays(theta, grad)
+            return total
+
+        array_step.store = store  # type: ignore[attr-defined]
+        return array_step
 
     def step(batch: Any, optimizer: Optimizer) -> float:
         theta = [p.data for p in params]

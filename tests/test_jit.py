@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograd import JitError, Value, dot, jit, logsumexp, value_and_grad
-from nn import MLP, SGD, Adam, cross_entropy, fit
+from nn import MLP, SGD, Adam, TrainingDiverged, cross_entropy, fit
 from nn.data import load_iris, standardize
 
 UNARY = ["tanh", "sigmoid", "relu", "abs", "sin", "cos", "exp_tanh", "log1p_sq",
@@ -233,3 +233,53 @@ def test_bad_arguments_after_tracing_are_clear_errors():
         compiled.batch(1.0, [2.0], batched=())
     with pytest.raises(ValueError, match="same number of rows"):
         compiled.batch([1.0, 2.0], [[2.0], [3.0], [4.0]], batched=(0, 1))
+
+
+@pytest.mark.parametrize("make", [
+    lambda p: SGD(p, lr=0.05, momentum=0.9, weight_decay=1e-3),
+    lambda p: Adam(p, lr=0.01, weight_decay=1e-3),
+])
+def test_fit_with_jit_keeps_the_parameters_in_an_array_and_matches_eager(make):
+    """With SGD or Adam the compiled steps update one array (update_arrays does step()'s
+    arithmetic element by element); the model's Values get the numbers after each epoch."""
+    X, y = load_iris()
+    X, _ = standardize(X, X)
+    models = [MLP(4, [8, 3], seed=5) for _ in range(2)]
+    optimizers = [make(m.parameters()) for m in models]
+    for model, optimizer, use_jit in zip(models, optimizers, (False, True)):
+        fit(model, X, y, optimizer=optimizer, epochs=2, seed=1, progress=False, jit=use_jit)
+    eager, compiled = ([p.data for p in m.parameters()] for m in models)
+    np.testing.assert_allclose(compiled, eager, rtol=0, atol=1e-12)
+    # the last step's gradient is on the Values too, and training can go on eagerly
+    assert any(p.grad != 0.0 for p in models[1].parameters())
+    fit(models[1], X, y, optimizer=optimizers[1], epochs=1, progress=False)
+    fit(models[0], X, y, optimizer=optimizers[0], epochs=1, progress=False)
+    np.testing.assert_allclose([p.data for p in models[1].parameters()],
+                               [p.data for p in models[0].parameters()], rtol=0, atol=1e-11)
+
+
+def test_fit_with_jit_and_an_optimizer_of_ones_own_steps_through_the_values():
+    class Halving(SGD):
+        def step(self):  # no update_arrays: fit steps it through the Values
+            for p in self.params:
+                p.data -= self.lr * p.grad / 2
+
+    X, y = load_iris()
+    models = [MLP(4, [5, 3], seed=2) for _ in range(2)]
+    for model, use_jit in zip(models, (False, True)):
+        fit(model, X[::5], y[::5], optimizer=Halving(model.parameters(), lr=0.01), epochs=1,
+            progress=False, jit=use_jit)
+    np.testing.assert_allclose([p.data for p in models[1].parameters()],
+                               [p.data for p in models[0].parameters()], rtol=0, atol=1e-12)
+
+
+def test_a_diverging_jit_run_leaves_the_last_sane_parameters():
+    X, y = load_iris()
+    model = MLP(4, [8, 3], seed=0)
+    start = [p.data for p in model.parameters()]
+    with pytest.raises(TrainingDiverged):
+        fit(model, X, y, optimizer=SGD(model.parameters(), lr=1e6), epochs=1, progress=False,
+            jit=True)
+    after = [p.data for p in model.parameters()]
+    assert all(np.isfinite(after))
+    assert after == start  # the first step already exploded: back to the start

@@ -3,8 +3,9 @@
 Layout: ``ops`` (every operation's forward formula and local derivatives),
 ``engine`` (Value, topological order, backpropagation, no_grad),
 ``functional`` (grad, value_and_grad), ``functions`` (dot and the stable
-softmax family), ``gradcheck`` (finite-difference checking) and ``graph``
-(draw_dot, explain, explore: the chain-rule graph).
+softmax family), ``gradcheck`` (finite-difference checking), ``graph``
+(draw_dot, explain, explore: the chain-rule graph) and ``jit`` (traced graphs compiled
+to scalar or vectorized code).
 """
 
 __chainrule__ = True  # tells chainrule's nn that this autograd is chainrule's (not HIPS')

@@ -25,9 +25,19 @@ The same holds for the number habits that read ``.data`` -- ``float(v)``,
 (While some thread traces, ``Value.data`` is a watching descriptor; only reads in the
 tracing thread are checked, so other threads' eager code is unaffected.)
 
-``jf.batch(*args, batched=(1,))`` runs the same generated code on numpy arrays:
+``jf.batch(*args, batched=(1,))`` runs the same trace on numpy arrays:
 the batched arguments are 2-d arrays (one row per sample); the result is the
 per-sample values and the gradients, summed over samples for the other arguments.
+
+Where the trace has vectors -- a layer's dot nodes sharing their inputs, an activation
+over all of them -- :mod:`autograd.jit.vector` writes them as numpy operations (matrix
+products forward and backward) and the rest as scalar statements; jit picks that code
+per trace when it is cheaper (see :func:`jit`'s ``vectorize``).
+
+One file per stage: ``trace`` (placeholders, the watch on ``.data``), ``scalar`` (one
+statement per node and per edge), ``vector`` (the packs and their numpy code),
+``numpy_helpers`` (the helpers' numpy versions, with their domain checks) and
+``function`` (:class:`JitFunction`: the cache, calls, batches, the eager fallback).
 """
 
 from .function import JitFunction, jit

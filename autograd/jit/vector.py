@@ -135,6 +135,7 @@ class _Pack:
     source: Any = None  # dot: the shared input vector; map: the pack it applies to
     weights: _Gather | None = None  # dot: rows = members
     bias: _Gather | None = None
+    w_name: str = ""  # dot: the variable holding its weight matrix in the generated code
 
 
 @dataclass(frozen=True)
@@ -405,15 +406,15 @@ class _Writer:
         if pack.kind == "dot":
             n = len(pack.weights.index[0])
             arg = self.arg[pack.weights.arg]
-            pack.w_expr = pack.weights.expression(arg, self.constants, self.taken)
-            pack.b_expr = (pack.bias.expression(self.arg[pack.bias.arg], self.constants,
-                                                self.taken) if pack.bias is not None else None)
+            w_expr = pack.weights.expression(arg, self.constants, self.taken)
+            b_expr = (pack.bias.expression(self.arg[pack.bias.arg], self.constants, self.taken)
+                      if pack.bias is not None else None)
             pack.w_name = _safe_name(f"W_{pack.name}", self.taken)
             self.emit(f"# {pack.name}[k] = dot(W[k], x) + b[k] for {members} dot nodes sharing "
                       f"their {n} inputs: one matrix-vector product")
-            self.emit(f"{pack.w_name} = {pack.w_expr}  # {members} x {n} weights of "
+            self.emit(f"{pack.w_name} = {w_expr}  # {members} x {n} weights of "
                       f"{self.arg[pack.weights.arg]}")
-            bias = f" + {pack.b_expr}" if pack.b_expr else ""
+            bias = f" + {b_expr}" if b_expr else ""
             self.emit(f"{pack.name} = {self.vector(pack.source)} @ {pack.w_name}.T{bias}")
         else:
             op = pack.members[0]._op

@@ -206,3 +206,13 @@ def test_a_member_returned_or_a_custom_activation_stays_scalar_and_correct():
     w = [0.3, -0.2, 0.1, 0.5, 0.4, -0.3]
     for f in (first_output, custom_activation):
         assert_agrees_with_eager(f, (w, [0.7, -1.1]))
+
+
+def test_a_float_arguments_gradient_is_a_float_in_vectorized_code():
+    def f(w, x, scale):
+        return sum((dot(w[2 * k:2 * k + 2], x).tanh() for k in range(3)), Value(0.0)) * scale
+
+    value, (grad_w, grad_scale) = jit(f, argnums=(0, 2), vectorize=True)(
+        [0.3, -0.2, 0.1, 0.5, 0.4, -0.3], [0.7, -1.1], 2.0)
+    assert type(value) is float and type(grad_scale) is float and type(grad_w) is list
+    assert grad_scale == pytest.approx(value / 2.0, rel=1e-12)

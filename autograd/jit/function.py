@@ -278,6 +278,8 @@ class JitFunction:
 
 
 def _like(gradient: Any, argument: Any) -> Any:
+    if isinstance(gradient, np.floating):  # a float argument's gradient: a float
+        return float(gradient)
     if isinstance(argument, np.ndarray) and isinstance(gradient, list):
         return np.array(gradient)
     if isinstance(argument, (list, tuple)) and isinstance(gradient, np.ndarray):

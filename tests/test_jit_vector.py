@@ -5,6 +5,8 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autograd import Value, dot, jit, log, logsumexp, value_and_grad
 from nn import MLP, mse_loss
@@ -216,3 +218,83 @@ def test_a_float_arguments_gradient_is_a_float_in_vectorized_code():
         [0.3, -0.2, 0.1, 0.5, 0.4, -0.3], [0.7, -1.1], 2.0)
     assert type(value) is float and type(grad_scale) is float and type(grad_w) is list
     assert grad_scale == pytest.approx(value / 2.0, rel=1e-12)
+
+
+@st.composite
+def networks(draw):
+    """Small networks written by hand as a user would: layers of dots over shared inputs
+    (weights from a flat list, in grid or shuffled order, weights first or inputs first,
+    with or without bias), an activation or none, then a scalar head."""
+    nin = draw(st.integers(1, 4))
+    widths = draw(st.lists(st.integers(2, 4), min_size=1, max_size=2))
+    activations = [draw(st.sampled_from(["tanh", "relu", "sigmoid", "exp", None]))
+                   for _ in widths]
+    bias = draw(st.booleans())
+    weights_first = draw(st.booleans())
+    head = draw(st.sampled_from(["lse", "squares", "mixed"]))
+    sizes = list(zip([nin, *widths[:-1]], widths))
+    count = sum(m * (n + bias) for n, m in sizes)
+    order = draw(st.permutations(range(count))) if draw(st.booleans()) else list(range(count))
+    theta = draw(st.lists(st.floats(-1.5, 1.5), min_size=count, max_size=count))
+    x = draw(st.lists(st.floats(-2, 2), min_size=nin, max_size=nin))
+
+    def f(theta, x, scale):
+        w = [theta[k] for k in order]
+        h, at = list(x), 0
+        for (n, m), activation in zip(sizes, activations):
+            outputs = []
+            for _ in range(m):
+                row, at = w[at:at + n], at + n
+                b = None
+                if bias:
+                    b, at = w[at], at + 1
+                outputs.append(dot(row, h, b) if weights_first else dot(h, row, b))
+            h = [getattr(v, activation)() if activation else v for v in outputs]
+        if head == "lse":
+            return logsumexp(h) - dot([1.0] + [0.0] * (len(h) - 1), h) * scale
+        if head == "squares":
+            return sum((v * v for v in h), Value(0.0)) * scale
+        return h[0] * h[-1] + logsumexp(h) * scale
+
+    return f, theta, x
+
+
+@settings(max_examples=60, deadline=None)
+@given(networks(), st.floats(0.5, 2.0))
+def test_vectorized_code_agrees_with_eager_on_random_networks(network, scale):
+    f, theta, x = network
+    value, grads = jit(f, argnums=(0, 1, 2), vectorize=True)(theta, x, scale)
+    expected_value, expected = value_and_grad(f, argnums=(0, 1, 2))(theta, x, scale)
+    assert value == pytest.approx(expected_value, rel=1e-12, abs=1e-12)
+    for got, want in zip(grads, expected):
+        np.testing.assert_allclose(np.asarray(got, dtype=float), np.asarray(want, dtype=float),
+                                   rtol=1e-11, atol=1e-12)
+    # the batch code over three copies of x, shifted, equals three single calls
+    compiled = jit(f, argnums=(0, 2), vectorize=True)
+    X = np.array([x, [v + 0.25 for v in x], [v - 0.5 for v in x]])
+    values, (g_theta, g_scale) = compiled.batch(theta, X, scale, batched=(1,))
+    singles = [value_and_grad(f, argnums=(0, 2))(theta, row.tolist(), scale) for row in X]
+    np.testing.assert_allclose(values, [v for v, _ in singles], rtol=1e-11, atol=1e-12)
+    np.testing.assert_allclose(g_theta, np.sum([g[0] for _, g in singles], axis=0),
+                               rtol=1e-10, atol=1e-11)
+    assert g_scale == pytest.approx(sum(g[1] for _, g in singles), rel=1e-10, abs=1e-11)
+
+
+def test_a_grid_of_weights_that_ends_before_its_block_is_gathered():
+    """Three rows of one weight at stride 2 from position 0 of a 5-long list: the block
+    view would need 6 numbers, so the weights are read by index (found by the property
+    test above)."""
+    def f(theta, x):
+        w = [theta[k] for k in (1, 2, 3, 4, 0)] + [theta[5]]  # weights at 0, 2, 4
+        return sum((dot([w[2 * j]], x, w[2 * j + 1]).sigmoid() ** 2 for j in range(3)),
+                   Value(0.0))
+
+    theta = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]
+    X = np.array([[0.0], [0.25], [-0.5]])
+    assert_agrees_with_eager(f, (theta, [0.25]))
+    compiled = jit(f, vectorize=True)
+    values, grads = compiled.batch(theta, X, batched=(1,))
+    singles = [value_and_grad(f)(theta, row.tolist()) for row in X]
+    np.testing.assert_allclose(values, [v for v, _ in singles], rtol=1e-12)
+    np.testing.assert_allclose(grads, np.sum([g for _, g in singles], axis=0), rtol=1e-12)
+    assert "[index" in compiled.source

@@ -146,6 +146,7 @@ class JitFunction:
         if run is None:
             entry = self._compiled.get(shape) or self._compile(sample, shape)
             run = self._batched[key] = self._build_batch(entry, batched)
+        self._last = shape  # .source shows this trace's (per-sample) code
         function, vectorized = run
         if vectorized:  # whole arrays: the batched ones with one row per sample
             inputs = [np.asarray(a, dtype=float) if i in batched else a
@@ -171,7 +172,8 @@ class JitFunction:
         value = value if value.shape == (n,) else np.broadcast_to(value, (n,)).copy()
         out = []
         for i, g in zip(self._argnums, grads):
-            if isinstance(g, np.ndarray) and g.ndim == (2 if i in batched else 1):
+            is_list = np.ndim(sample[i]) == 1  # a list argument (per sample), not a float
+            if is_list and isinstance(g, np.ndarray) and g.ndim == (2 if i in batched else 1):
                 # vectorized: per sample already, or summed over the samples already
                 out.append(g.tolist() if i not in batched and isinstance(args[i], (list, tuple))
                            else g)

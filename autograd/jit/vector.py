@@ -102,9 +102,11 @@ class _Gather:
     arg: int
     index: np.ndarray
 
-    def expression(self, array: str, constants: dict[str, Any], taken: set[str]) -> str:
-        """Numpy source reading these positions of ``array``: a view where the positions
-        form a regular grid (base + r * row_step + c * column_step), else an index array."""
+    def expression(self, array: str, length: int, constants: dict[str, Any],
+                   taken: set[str]) -> str:
+        """Numpy source reading these positions of ``array`` (``length`` long): a view
+        where the positions form a regular grid (base + r * row_step + c) whose block
+        lies inside the array, else an index array."""
         index = self.index
         base = int(index.flat[0])
         if index.ndim == 1:
@@ -116,7 +118,8 @@ class _Gather:
             rows, columns = index.shape
             row_step = int(index[1, 0] - index[0, 0]) if rows > 1 else columns
             grid = base + row_step * np.arange(rows)[:, None] + np.arange(columns)[None, :]
-            if row_step >= columns and np.array_equal(index, grid):
+            if (row_step >= columns and base + rows * row_step <= length
+                    and np.array_equal(index, grid)):
                 # (always a subscript at the end: it is assigned to, d_W[...] += ...)
                 return (f"{array}[{base}:{base + rows * row_step}].reshape({rows}, {row_step})"
                         f"[:, :{columns}]")
@@ -343,6 +346,9 @@ class _Writer:
 
     # -- references ------------------------------------------------------------
 
+    def length(self, arg: int) -> int:
+        return len(self.placeholders[arg])
+
     def index(self, j: int) -> str:
         return f"[..., {j}]" if self.batch else f"[{j}]"
 
@@ -408,9 +414,11 @@ class _Writer:
         if pack.kind == "dot":
             n = len(pack.weights.index[0])
             arg = self.arg[pack.weights.arg]
-            w_expr = pack.weights.expression(arg, self.constants, self.taken)
-            b_expr = (pack.bias.expression(self.arg[pack.bias.arg], self.constants, self.taken)
-                      if pack.bias is not None else None)
+            w_expr = pack.weights.expression(arg, self.length(pack.weights.arg),
+                                             self.constants, self.taken)
+            b_expr = (pack.bias.expression(self.arg[pack.bias.arg],
+                                           self.length(pack.bias.arg), self.constants,
+                                           self.taken) if pack.bias is not None else None)
             pack.w_name = _safe_name(f"W_{pack.name}", self.taken)
             self.emit(f"# {pack.name}[k] = dot(W[k], x) + b[k] for {members} dot nodes sharing "
                       f"their {n} inputs: one matrix-vector product")
@@ -538,12 +546,12 @@ class _Writer:
                   f"d {pack.name}[k], d x[i] += Σ_k d {pack.name}[k] * W[k, i]")
         weights_arg = pack.weights.arg
         if weights_arg in self.arg_grads:
-            view = pack.weights.expression(self.arg_grads[weights_arg], self.constants,
-                                           self.taken)
+            view = pack.weights.expression(self.arg_grads[weights_arg],
+                                           self.length(weights_arg), self.constants, self.taken)
             self.emit(f"{view} += outer_({d}, {x})")
         if pack.bias is not None and pack.bias.arg in self.arg_grads:
-            view = pack.bias.expression(self.arg_grads[pack.bias.arg], self.constants,
-                                        self.taken)
+            view = pack.bias.expression(self.arg_grads[pack.bias.arg],
+                                        self.length(pack.bias.arg), self.constants, self.taken)
             self.emit(f"{view} += {self.fit(d, view, pack.bias.arg)}")
         self.add_vector_grad(pack.source, f"{d} @ {pack.w_name}")
 

@@ -69,8 +69,10 @@ def fit(
     ``jit=True`` traces one sample's loss once with :func:`autograd.jit` and
     runs the compiled code instead of building a graph per sample: the same
     updates (to rounding error, 1e-12 after an epoch) several times faster;
-    minibatches of 16 or more run it on numpy arrays, all samples at once. It
-    supports the ``"cross_entropy"`` and ``"mse"`` losses.
+    minibatches of 16 or more run it on numpy arrays, all samples at once. With
+    an optimizer that has ``update_arrays`` (SGD, Adam) the parameters stay in
+    one array between steps and reach the model after every epoch. It supports
+    the ``"cross_entropy"`` and ``"mse"`` losses.
     """
     X = np.asarray(X, dtype=float)
     y = np.asarray(y)

@@ -132,6 +132,7 @@ class Jit:
 
 class JitBatch(Jit):
     name = "chainrule jit, full batch"
+    repeats = 20  # batches per timing: one call is too short to time cold
 
     def gradient(self, i: int, y: int) -> np.ndarray:
         _, g = self.compiled.batch(self.theta, self.X[i:i + 1], self.onehot[[y]],
@@ -170,6 +171,7 @@ class NumpySample:
 
 class NumpyBatch(NumpySample):
     name = "numpy full batch"
+    repeats = 20  # batches per timing: one call is too short to time cold
 
     def _batch(self, X: np.ndarray, Y: np.ndarray):
         A = X @ self.W1.T + self.b1
@@ -293,10 +295,12 @@ def measure(sizes: tuple[int, int, int], n: int, rounds: int, out=sys.stdout
         for k in range(len(impls)):
             impl = impls[(k + r) % len(impls)]
             count = samples.get(impl.name, n)
+            repeats = getattr(impl, "repeats", 1)
             gc.collect()
             started = time.perf_counter()
-            impl.run(X[:count], Y[:count])
-            times[impl.name].append((time.perf_counter() - started) / count)
+            for _ in range(repeats):
+                impl.run(X[:count], Y[:count])
+            times[impl.name].append((time.perf_counter() - started) / (count * repeats))
     per_sample = {name: statistics.median(t) * 1e6 for name, t in times.items()}
     jit_impl = impls[1]
     return {"sizes": sizes, "weights": weights, "per_sample_us": per_sample,

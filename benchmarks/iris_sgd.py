@@ -647,7 +647,7 @@ def run(quick: bool = False, rounds: int | None = None, out=sys.stdout) -> dict[
     print("| --- | ---: | ---: |", file=out)
     for name, micros in sorted(per_sample.items(), key=lambda kv: -kv[1]):
         ratio = f"{reference / micros:.1f}x" if reference else "n/a"
-        print(f"| {name} | {micros:,.1f} | {ratio} |", file=out)
+        print(f"| {name} | {micros:,.{2 if micros < 10 else 1}f} | {ratio} |", file=out)
 
     results: dict[str, Any] = {"per_sample_us": per_sample, "agreement": worst}
     split_impls = [Chainrule] + ([Micrograd] if have_micrograd else [])

@@ -318,8 +318,10 @@ def report(results: list[dict[str, Any]], rounds: int, out=sys.stdout) -> None:
         label = "-".join(map(str, result["sizes"]))
         numpy_time = result["per_sample_us"]["numpy per sample"]
         for name, micros in result["per_sample_us"].items():
-            print(f"| {label} | {result['weights']:,} | {name} | {micros:,.1f} | "
-                  f"{micros * 1000 / result['weights']:,.1f} | {micros / numpy_time:,.2f}x |",
+            per_weight = micros * 1000 / result["weights"]
+            print(f"| {label} | {result['weights']:,} | {name} | "
+                  f"{micros:,.{2 if micros < 10 else 1}f} | "
+                  f"{per_weight:,.{2 if per_weight < 10 else 1}f} | {micros / numpy_time:,.3f}x |",
                   file=out)
     print("\ntrace + compile (the first jit call):", file=out)
     for result in results:

@@ -272,49 +272,41 @@ def _jit_step(model: Module, loss: Callable[..., Any], X: np.ndarray, y: np.ndar
                          "use jit=False for the others")
     compiled = autograd_jit(sample_loss)
     params = model.parameters()
-    inputs = X.tolist()
     target_array = np.asarray(targets, dtype=float)
+
+    def summed_gradients(theta: Any, batch: Any) -> tuple[float, np.ndarray]:
+        """(sum of the losses, sum of the gradients) over the batch's samples: the
+        trace's batch code for a large batch, else one compiled call per sample."""
+        if len(batch) >= _VECTORISE_FROM:
+            values, summed = compiled.batch(theta, X[batch], target_array[batch],
+                                            batched=(1, 2))
+            return float(values.sum()), np.asarray(summed)
+        total, summed = 0.0, None
+        for i in batch:
+            value, grads = compiled(theta, X[i], target_array[i])
+            total += value
+            summed = np.asarray(grads) if summed is None else summed + grads
+        return total, summed
+
+    def mean_gradient(theta: Any, batch: Any) -> tuple[float, np.ndarray]:
+        total, summed = summed_gradients(theta, batch)
+        return total, summed * (1.0 / len(batch)) if len(batch) > 1 else summed
 
     if _updates_arrays(optimizer):
         store = _Arrays(params)
 
         def array_step(batch: Any, optimizer: Optimizer) -> float:
-            theta = store.theta
-            if len(batch) >= _VECTORISE_FROM:  # the same trace on numpy arrays, all at once
-                values, summed = compiled.batch(theta, X[batch], target_array[batch],
-                                                batched=(1, 2))
-                total = float(values.sum())
-            else:
-                total = 0.0
-                summed = None
-                for i in batch:
-                    value, grads = compiled(theta, X[i], target_array[i])
-                    total += value
-                    summed = grads if summed is None else summed + grads
-            grad = summed * (1.0 / len(batch)) if len(batch) > 1 else summed
-            store.grad = grad
-            optimizer.update_arrays(theta, grad)
+            total, store.grad = mean_gradient(store.theta, batch)
+            optimizer.update_arrays(store.theta, store.grad)
             return total
 
         array_step.store = store  # type: ignore[attr-defined]
         return array_step
 
     def step(batch: Any, optimizer: Optimizer) -> float:
-        theta = [p.data for p in params]
-        if len(batch) >= _VECTORISE_FROM:  # the same code on numpy arrays, all at once
-            values, summed = compiled.batch(theta, X[batch], target_array[batch],
-                                            batched=(1, 2))
-            total = float(values.sum())
-        else:
-            total = 0.0
-            summed = None
-            for i in batch:
-                value, grads = compiled(theta, inputs[i], targets[i])
-                total += value
-                summed = grads if summed is None else [a + b for a, b in zip(summed, grads)]
-        scale = 1.0 / len(batch)
-        for p, g in zip(params, summed):
-            p.grad = g * scale if len(batch) > 1 else g
+        total, grad = mean_gradient([p.data for p in params], batch)
+        for p, g in zip(params, grad.tolist()):
+            p.grad = g
         optimizer.step()
         return total
 

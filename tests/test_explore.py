@@ -22,15 +22,6 @@ from nn import MLP, cross_entropy
 from nn.data import load_iris
 
 
-def neuron():
-    x, w, b = Value(2.0, label="x"), Value(-3.0, label="w"), Value(6.8813735870195432, label="b")
-    n = x * w + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o, (x, w, b, n)
-
-
 def replay(explorer, k):
     """The page's state after frame k, computed as its script does: each frame's
     changes applied in order. Returns ({(element, field): text}, final, born)."""
@@ -56,8 +47,8 @@ def record_grads(source):
     return grads, dashed
 
 
-def test_the_forward_frames_compute_each_node_from_its_operands():
-    o, (x, *_) = neuron()
+def test_the_forward_frames_compute_each_node_from_its_operands(tanh_neuron):
+    o, x = tanh_neuron["o"], tanh_neuron["x"]
     page = explore(o)
     forward = [f for f in page.frames if f.phase == "forward"]
     assert [f.step for f in forward] == [0, 1, 2, 3]
@@ -75,8 +66,8 @@ def test_the_forward_frames_compute_each_node_from_its_operands():
     assert texts[ids[o], "data"] == "data 0.7071" and ids[o] in born
 
 
-def test_the_backward_frames_say_the_arithmetic_of_each_step():
-    o, _ = neuron()
+def test_the_backward_frames_say_the_arithmetic_of_each_step(tanh_neuron):
+    o = tanh_neuron["o"]
     page = explore(o)
     backward = [f for f in page.frames if f.phase == "backward"]
     assert backward[0].title.startswith("backward pass: grad(o) = 1")
@@ -200,8 +191,8 @@ def test_every_element_the_page_refers_to_is_in_the_svg():
             assert element in ids and fields
 
 
-def test_the_page_is_self_contained():
-    o, _ = neuron()
+def test_the_page_is_self_contained(tanh_neuron):
+    o = tanh_neuron["o"]
     text = explore(o).html()
     assert text.startswith("<!DOCTYPE html>")
     without_namespaces = text.replace('xmlns="http://www.w3.org/2000/svg"', "").replace(
@@ -220,8 +211,8 @@ def test_names_cannot_break_out_of_the_page():
     assert fragment.count("</script>") == 2  # the data and the script, nothing else
 
 
-def test_write_saves_the_page_atomically(tmp_path):
-    o, _ = neuron()
+def test_write_saves_the_page_atomically(tanh_neuron, tmp_path):
+    o = tanh_neuron["o"]
     path = explore(o).write(tmp_path / "backprop.html")
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert [p.name for p in tmp_path.iterdir()] == ["backprop.html"]
@@ -266,14 +257,22 @@ def test_a_custom_op_appears_by_name():
     assert ">cube</text>" in page.svg  # the op's ellipse
 
 
-def test_bad_arguments_are_refused_clearly():
-    o, _ = neuron()
+def test_bad_arguments_are_refused_clearly(tanh_neuron):
+    o = tanh_neuron["o"]
     with pytest.raises(TypeError, match="explore: root must be a Value, got float"):
         explore(1.0)
     with pytest.raises(ValueError, match="rankdir"):
         explore(o, rankdir="up")
     with pytest.raises(ValueError, match="explore: precision must be a positive int"):
         explore(o, precision=0)
+    for bad in ("10", 0, True):
+        with pytest.raises(ValueError, match="explore: max_nodes must be a positive int, or "
+                                             "None for no limit"):
+            explore(o, max_nodes=bad)
+    with pytest.raises(ValueError, match="draw_dot: max_nodes must be a positive int"):
+        draw_dot(o, max_nodes=-1)
+    with pytest.raises(TypeError, match="explore: title must be a str, got int"):
+        explore(o, title=3)
     with pytest.raises(TypeError, match=r"explore: names must be a dict \{Value: name\} or an "
                                         "nn.Module, got list"):
         explore(o, names=["x", "w"])
@@ -319,10 +318,10 @@ def test_too_many_paths_are_counted_and_the_node_by_node_rule_given():
     assert math.isclose(x.grad, 2048 * 1.0001 ** 2047, rel_tol=1e-12)
 
 
-def test_without_its_script_the_page_shows_the_graph_after_the_backward_pass():
+def test_without_its_script_the_page_shows_the_graph_after_the_backward_pass(tanh_neuron):
     """An untrusted notebook or a notebook viewer shows the SVG as it is: it must be
     draw_dot's picture of the finished pass, not some frame's texts."""
-    o, _ = neuron()
+    o = tanh_neuron["o"]
     page = explore(o)
     o.backward()
     texts = [html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", page.svg)]

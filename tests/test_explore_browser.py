@@ -52,15 +52,6 @@ def browser():
     driver.quit()
 
 
-def neuron():
-    x, w, b = Value(2.0, label="x"), Value(-3.0, label="w"), Value(6.8813735870195432, label="b")
-    n = x * w + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o, {"x": x, "w": w, "b": b, "n": n, "o": o}
-
-
 def open_page(browser, path):
     browser.get(path.as_uri())
     browser.get_log("browser")  # start each page with an empty log
@@ -97,8 +88,9 @@ def shoot(browser, name):
         browser.save_screenshot(str(Path(folder) / f"{name}.png"))
 
 
-def test_the_page_steps_forward_then_backward_with_the_keys(browser, tmp_path):
-    o, v = neuron()
+def test_the_page_steps_forward_then_backward_with_the_keys(tanh_neuron, browser, tmp_path):
+    v = tanh_neuron
+    o = v["o"]
     index = {node: i for i, node in enumerate(topological_order(o))}
     rec = {name: f"v{index[node]}" for name, node in v.items()}
     page = explore(o)
@@ -154,8 +146,8 @@ def test_the_page_steps_forward_then_backward_with_the_keys(browser, tmp_path):
     assert errors(browser) == []
 
 
-def test_buttons_slider_and_play(browser, tmp_path):
-    o, _ = neuron()
+def test_buttons_slider_and_play(tanh_neuron, browser, tmp_path):
+    o = tanh_neuron["o"]
     page = explore(o)
     open_page(browser, page.write(tmp_path / "neuron.html"))
     count = len(page.frames)
@@ -244,9 +236,9 @@ def test_the_iris_loss_collapsed_by_module(browser, tmp_path):
     assert path.stat().st_size < 250_000
 
 
-def test_two_explorers_on_one_page_step_independently(browser, tmp_path):
+def test_two_explorers_on_one_page_step_independently(tanh_neuron, browser, tmp_path):
     """As in a notebook: two outputs in one document, each with its own keys."""
-    o, _ = neuron()
+    o = tanh_neuron["o"]
     first, second = explore(o), explore(o * 2.0)
     path = tmp_path / "two.html"
     path.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>"

@@ -65,19 +65,11 @@ def test_jit_agrees_with_the_eager_engine_on_random_programs(program, xs, y, xs2
         assert gy == pytest.approx(ey, rel=1e-12, abs=1e-12)
 
 
-def mlp_loss(model):
-    def loss(theta, x, onehot):
-        with model.substitute(theta):
-            logits = model(x)
-        return logsumexp(logits) - dot(onehot, logits)
-    return loss
-
-
 @pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
-def test_jit_agrees_with_eager_on_an_mlp(activation):
+def test_jit_agrees_with_eager_on_an_mlp(classifier_loss, activation):
     X, y = load_iris()
     model = MLP(4, [8, 3], activation, seed=0)
-    compiled = jit(mlp_loss(model))
+    compiled = jit(classifier_loss(model))
     theta = [p.data for p in model.parameters()]
     for i in (0, 60, 149):
         value, grads = compiled(theta, X[i].tolist(), np.eye(3)[y[i]].tolist())
@@ -169,10 +161,10 @@ def test_domain_errors_and_overflow_are_clear_in_compiled_code():
         big(1e120)  # the error eager evaluation raises, naming the op
 
 
-def test_batch_mode_equals_the_sum_of_single_calls():
+def test_batch_mode_equals_the_sum_of_single_calls(classifier_loss):
     X, y = load_iris()
     model = MLP(4, [5, 3], seed=1)
-    compiled = jit(mlp_loss(model))
+    compiled = jit(classifier_loss(model))
     theta = [p.data for p in model.parameters()]
     onehot = np.eye(3)[y]
     values, grads = compiled.batch(theta, X[::10], onehot[::10], batched=(1, 2))

@@ -12,14 +12,6 @@ from autograd import Value, dot, jit, log, logsumexp, value_and_grad
 from nn import MLP, mse_loss
 
 
-def classifier_loss(model):
-    def loss(theta, x, onehot):
-        with model.substitute(theta):
-            logits = model(x)
-        return logsumexp(logits) - dot(onehot, logits)
-    return loss
-
-
 def assert_agrees_with_eager(f, args, argnums=0):
     value, grads = jit(f, argnums, vectorize=True)(*args)
     expected_value, expected = value_and_grad(f, argnums)(*[
@@ -32,7 +24,7 @@ def assert_agrees_with_eager(f, args, argnums=0):
     return value, grads
 
 
-def test_each_layer_is_one_matrix_product_and_the_source_says_so():
+def test_each_layer_is_one_matrix_product_and_the_source_says_so(classifier_loss):
     model = MLP(4, [16, 3], seed=0)
     compiled = jit(classifier_loss(model), vectorize=True)
     theta = [p.data for p in model.parameters()]
@@ -51,7 +43,7 @@ def test_each_layer_is_one_matrix_product_and_the_source_says_so():
 
 @pytest.mark.parametrize("sizes, activation", [((4, [16, 3]), "relu"), ((3, [5, 4, 2]), "tanh"),
                                                ((2, [3, 1]), "sigmoid"), ((6, [1, 2]), "relu")])
-def test_agrees_with_eager_on_mlps(sizes, activation):
+def test_agrees_with_eager_on_mlps(classifier_loss, sizes, activation):
     model = MLP(*sizes, activation=activation, seed=2)
     rng = np.random.default_rng(0)
     theta = [p.data for p in model.parameters()]
@@ -68,7 +60,7 @@ def test_agrees_with_eager_on_mlps(sizes, activation):
             assert_agrees_with_eager(loss, (theta, x, [0.5]))
 
 
-def test_a_784_32_10_network_agrees_per_sample_and_in_batch():
+def test_a_784_32_10_network_agrees_per_sample_and_in_batch(classifier_loss):
     model = MLP(784, [32, 10], seed=0, init="he")
     loss = classifier_loss(model)
     theta = np.array([p.data for p in model.parameters()])
@@ -144,7 +136,7 @@ def test_an_overflow_inside_a_pack_is_eagers_error():
         compiled([400.0, 400.0, 0.3, 0.4], [1.0, 1.0])
 
 
-def test_lists_in_lists_out_and_the_scalar_code_without_packs():
+def test_lists_in_lists_out_and_the_scalar_code_without_packs(classifier_loss):
     model = MLP(2, [3, 2], seed=0)
     theta = [p.data for p in model.parameters()]
     value, grads = jit(classifier_loss(model), vectorize=True)(theta, [0.5, 0.5], [0.0, 1.0])
@@ -174,7 +166,7 @@ def test_log_of_a_batch_goes_through_numpy(tmp_path):
     np.testing.assert_allclose(grads, np.sum([g for _, g in singles], axis=0), rtol=1e-12)
 
 
-def test_vectorized_or_scalar_is_chosen_by_the_cost_of_a_statement():
+def test_vectorized_or_scalar_is_chosen_by_the_cost_of_a_statement(classifier_loss):
     """Per sample a numpy call costs ~30 scalar statements: a 4-16-3 net runs scalar,
     a 64-32-10 one vectorized; batches run vectorized; vectorize= forces either."""
     small, large = MLP(4, [16, 3], seed=0), MLP(64, [32, 10], seed=0)
@@ -189,8 +181,9 @@ def test_vectorized_or_scalar_is_chosen_by_the_cost_of_a_statement():
         np.testing.assert_allclose(forced(theta, x, onehot)[1], compiled(theta, x, onehot)[1],
                                    rtol=1e-12, atol=1e-13)
         assert ("(vectorized)" in forced.source) is (not expected)
-    with pytest.raises(TypeError, match="vectorize must be None, True or False"):
-        jit(classifier_loss(small), vectorize="yes")
+    for bad in ("yes", 1):  # (1 == True, but it is not a flag)
+        with pytest.raises(TypeError, match="vectorize must be None, True or False"):
+            jit(classifier_loss(small), vectorize=bad)
 
 
 def test_a_member_returned_or_a_custom_activation_stays_scalar_and_correct():

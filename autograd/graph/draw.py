@@ -78,6 +78,7 @@ def draw_dot(
         raise ValueError(f"draw_dot: rankdir must be LR, RL, TB or BT, got {rankdir!r}")
     if not isinstance(root, Value):
         raise TypeError(f"draw_dot: root must be a Value, got {type(root).__name__}")
+    _check_max_nodes(max_nodes, "draw_dot")
     order = topological_order(root)
     naming = _Naming(names, parameters)
     naming.name_inputs(order)
@@ -108,6 +109,13 @@ def draw_dot(
     if state is not None:
         graph.attr(label=_step_title(state, precision), labelloc="t", fontsize="14")
     return graph
+
+
+def _check_max_nodes(max_nodes: Any, who: str) -> None:
+    if max_nodes is not None and (not isinstance(max_nodes, int) or isinstance(max_nodes, bool)
+                                  or max_nodes < 1):
+        raise ValueError(f"{who}: max_nodes must be a positive int, or None for no limit; got "
+                         f"{max_nodes!r}")
 
 
 def _new_graph(rankdir: str, format: str = "svg") -> ChainRuleGraph:

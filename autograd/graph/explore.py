@@ -41,6 +41,7 @@ from ..files import write_atomic
 from .draw import (
     DEFAULT_MAX_NODES,
     KINDS,
+    _check_max_nodes,
     _collapse,
     _draw_collapsed,
     _draw_full,
@@ -174,6 +175,9 @@ def explore(
     for name, value in (("precision", precision), ("max_paths", max_paths)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"explore: {name} must be a positive int, got {value!r}")
+    _check_max_nodes(max_nodes, "explore")
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"explore: title must be a str, got {type(title).__name__}")
     order = topological_order(root)
     naming = _Naming(names, parameters, who="explore")
     naming.name_inputs(order)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -19,6 +19,26 @@ from .trace import JitError, _argument_names, _number, _trace
 from .vector import VECTOR_HELPERS, vector_source
 
 __all__ = ["JitFunction", "jit"]
+
+
+class _Trace(NamedTuple):
+    """What one trace recorded, kept to write its batch code later."""
+
+    out: Value
+    names: list[str]
+    placeholders: list[Any]
+    recorded: list[Value]
+    scalar_source: str
+
+
+class _Entry(NamedTuple):
+    """A compiled trace: the function, its source, the trace, and whether the source is
+    the vectorized one."""
+
+    function: Callable[..., Any]
+    source: str
+    trace: _Trace
+    vectorized: bool
 
 
 #: a vector statement (one numpy call) costs about as much as this many scalar statements:
@@ -66,7 +86,7 @@ class JitFunction:
     ) -> None:
         if not callable(f):
             raise TypeError(f"jit: f must be callable, got {type(f).__name__}")
-        if vectorize not in (None, True, False):
+        if vectorize is not None and not isinstance(vectorize, bool):
             raise TypeError(f"jit: vectorize must be None, True or False, got {vectorize!r}")
         self.f = f
         self.vectorize = vectorize
@@ -79,8 +99,7 @@ class JitFunction:
         if both:
             raise JitError(f"jit: argument {min(both)} is in both argnums and static_argnums; "
                            "a static argument cannot be differentiated")
-        # signature -> (compiled function, its source, the trace it came from, vectorized?)
-        self._compiled: dict[tuple, tuple[Callable[..., Any], str, tuple, bool]] = {}
+        self._compiled: dict[tuple, _Entry] = {}  # signature -> its compiled trace
         self._batched: dict[tuple, Callable[..., Any]] = {}
         self._last: tuple | None = None
         self._names = _argument_names(f)
@@ -94,10 +113,10 @@ class JitFunction:
             entry = self._compile(args, shape)
         self._last = shape
         given = args
-        if not entry[3]:  # scalar code: Python floats are its fastest input
+        if not entry.vectorized:  # scalar code: Python floats are its fastest input
             args = tuple(a.tolist() if isinstance(a, np.ndarray) else a for a in args)
         try:
-            value, grads, numbers, *vectorized = entry[0](*args)
+            value, grads, numbers, *vectorized = entry.function(*args)
         except TypeError:
             raise TypeError(
                 "jit: each data argument must be a float or a flat list of floats, as when f "
@@ -189,10 +208,10 @@ class JitFunction:
                                 "or rescale the computation")
         return value, (out[0] if self._single else tuple(out))
 
-    def _build_batch(self, entry: tuple, batched: tuple[int, ...]) -> tuple[Callable, bool]:
+    def _build_batch(self, entry: _Entry, batched: tuple[int, ...]) -> tuple[Callable, bool]:
         """The batch version of a compiled trace: vectorized when the trace has vectors
         (matrix products over the batch), else the scalar source on numpy arrays."""
-        out, names, placeholders, recorded, scalar_source = entry[2]
+        out, names, placeholders, recorded, scalar_source = entry.trace
         helpers = {**NUMPY_HELPERS, **custom.jit_helpers(batch=True)}
         vectorized = (vector_source(out, names, placeholders, self._argnums, recorded,
                                     batched=batched) if self.vectorize is not False else None)
@@ -206,7 +225,7 @@ class JitFunction:
         """The generated Python source of the most recent trace."""
         if self._last is None:
             raise JitError("jit: nothing compiled yet; call the function once first")
-        return self._compiled[self._last][1]
+        return self._compiled[self._last].source
 
     # -- tracing -------------------------------------------------------------
 
@@ -236,8 +255,7 @@ class JitFunction:
                 signature.append(len(a) if isinstance(a, (list, tuple, np.ndarray)) else None)
         return tuple(signature)
 
-    def _compile(self, args: Sequence[Any], shape: tuple
-                 ) -> tuple[Callable[..., Any], str, tuple, bool]:
+    def _compile(self, args: Sequence[Any], shape: tuple) -> _Entry:
         for i in self._argnums:
             if not 0 <= i < len(args):
                 raise JitError(f"jit: argnums {self.argnums!r} out of range for "
@@ -265,16 +283,18 @@ class JitFunction:
             )
         if not isinstance(out, Value):
             raise JitError(f"jit: f must return a Value, got {type(out).__name__}")
-        source = _generate(out, names, placeholders, self._argnums, start, recorded)
-        helpers = {**CODE_HELPERS, **custom.jit_helpers(batch=False)}
-        trace = (out, names, placeholders, recorded, source)
+        scalar_source = _generate(out, names, placeholders, self._argnums, start, recorded)
+        trace = _Trace(out, names, placeholders, recorded, scalar_source)
         vectorized = (vector_source(out, names, placeholders, self._argnums, recorded)
                       if self.vectorize is not False else None)
-        if vectorized is not None and (self.vectorize or _statements(source) > (
-                VECTOR_STATEMENT_COST * _statements(vectorized[0]))):
-            source, constants = vectorized  # numpy does the groups
+        use_vectors = vectorized is not None and (self.vectorize or _statements(
+            scalar_source) > VECTOR_STATEMENT_COST * _statements(vectorized[0]))
+        helpers = {**CODE_HELPERS, **custom.jit_helpers(batch=False)}
+        source = scalar_source
+        if use_vectors:  # numpy does the groups
+            source, constants = vectorized
             helpers.update(VECTOR_HELPERS, **constants)
-        entry = (_build(source, helpers, "compiled"), source, trace, source is not trace[4])
+        entry = _Entry(_build(source, helpers, "compiled"), source, trace, use_vectors)
         self._compiled[shape] = entry
         return entry
 

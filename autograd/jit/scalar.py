@@ -124,12 +124,7 @@ def _generate(out: Value, names: list[str], placeholders: list[Any],
         for parent, local in zip(node._parents, local_code[node]):
             if parent not in variable or local == "0.0":
                 continue  # a constant (or a leaf made inside f: a number in the code)
-            if local == "1.0":
-                term = g
-            elif local == "-1.0":
-                term = f"-{g}"
-            else:
-                term = f"{g} * {local}" if _simple(local) else f"{g} * ({local})"
+            term = _term(g, local)
             if parent in grad_name:
                 backward.append(f"    {grad_name[parent]} += {term}")
             else:
@@ -179,6 +174,15 @@ def _generate(out: Value, names: list[str], placeholders: list[Any],
 
 
 _SIMPLE = re.compile(r"[A-Za-z_]\w*(\([\w, ]*\))?|[\d.e+-]+|\(-[\d.e+-]+\)")
+
+
+def _term(g: str, local: str) -> str:
+    """The chain rule's product grad(out) * local as source, simplified for 1 and -1."""
+    if local == "1.0":
+        return g
+    if local == "-1.0":
+        return f"-{g}"
+    return f"{g} * {local}" if _simple(local) else f"{g} * ({local})"
 
 
 def _is_number(expr: str) -> bool:

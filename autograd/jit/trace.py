@@ -28,7 +28,6 @@ class JitError(RuntimeError):
     """``f`` cannot be compiled faithfully; the message says why and what to do."""
 
 
-
 def _number(x: Any, name: str) -> float:
     try:
         value = float(x)

@@ -30,9 +30,9 @@ from typing import Any
 import numpy as np
 
 from ..engine import _CONSTANT, Value
-from ..ops import CODE_HELPERS, OPS
+from ..ops import CODE_HELPERS
 from .numpy_helpers import NUMPY_HELPERS
-from .scalar import _is_number, _literal, _ordered, _safe_name, _simple
+from .scalar import _is_number, _literal, _ordered, _safe_name, _term
 
 __all__ = ["VECTOR_HELPERS", "vector_source"]
 
@@ -240,7 +240,7 @@ class _Packer:
     def _unary_consumers(self, node: Value) -> list[Value]:
         return [c for c in self.consumers.get(node, [])
                 if len(c._parents) == 1 and c in self.reachable and c not in self.member_of
-                and c._op.name in _ELEMENTWISE and OPS[c._op.name] is c._op]  # (not a custom op)
+                and c._op.name in _ELEMENTWISE]  # (custom ops cannot take these names)
 
     def _add(self, pack: _Pack) -> None:
         self.packs.append(pack)
@@ -518,15 +518,8 @@ class _Writer:
             return
         _, locals_ = self.templates(node)
         for parent, local in zip(node._parents, locals_):
-            if parent._op is _CONSTANT or local == "0.0":
-                continue
-            if local == "1.0":
-                term = g
-            elif local == "-1.0":
-                term = f"-{g}"
-            else:
-                term = f"{g} * {local}" if _simple(local) else f"{g} * ({local})"
-            self.add_grad(parent, term)
+            if parent._op is not _CONSTANT and local != "0.0":
+                self.add_grad(parent, _term(g, local))
 
     def backward_pack(self, pack: _Pack) -> None:
         if pack not in self.grad:

@@ -8,10 +8,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "iris_sgd.py"
-spec = importlib.util.spec_from_file_location("iris_sgd", PATH)
-iris_sgd = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(iris_sgd)
+
+def _benchmark(name: str):
+    """A script of benchmarks/ (not a package) loaded as a module."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+iris_sgd = _benchmark("iris_sgd")
+scaling = _benchmark("scaling")
 
 
 def test_quick_run_reports_every_figure():
@@ -64,12 +72,6 @@ def test_micrograd_idiom_trains_exactly_like_the_optimizer():
 @pytest.mark.skipif(not iris_sgd.micrograd_available(), reason="micrograd not installed")
 def test_micrograd_exp_and_log_match_finite_differences():
     iris_sgd.check_micrograd_extensions()
-
-
-SCALING = Path(__file__).resolve().parents[1] / "benchmarks" / "scaling.py"
-scaling_spec = importlib.util.spec_from_file_location("scaling", SCALING)
-scaling = importlib.util.module_from_spec(scaling_spec)
-scaling_spec.loader.exec_module(scaling)
 
 
 def test_scaling_quick_run_checks_every_row_then_reports_it():

@@ -27,7 +27,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from .ops import OPS, Op, _data
+from .ops import _PSEUDO_OPS, OPS, Op, _data
 
 __all__ = [
     "Value",
@@ -43,6 +43,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 # or a parameter) or a constant (a plain number that took part in an op).
 _LEAF = Op("", "", None, None, 0)  # type: ignore[arg-type]
 _CONSTANT = Op("", "const", None, None, 0)  # type: ignore[arg-type]
+_PSEUDO_OPS["leaf"], _PSEUDO_OPS["constant"] = _LEAF, _CONSTANT
 
 _ADD, _SUB, _MUL, _DIV, _NEG = OPS["add"], OPS["sub"], OPS["mul"], OPS["div"], OPS["neg"]
 _DOT = OPS["dot"]
@@ -50,6 +51,9 @@ _UNARY_OPS = {name: op for name, op in OPS.items() if op.arity == 1}
 _POW, _RPOW, _POWV = OPS["pow"], OPS["rpow"], OPS["powv"]
 _RELU = OPS["relu"]
 _MOD = OPS["mod"]
+#: micrograd's _op labels where they differ from the op table's names and symbols
+_MICROGRAD_NAMES = {"relu": "ReLU", "neg": "neg", "rpow": "**", "powv": "**"}
+_OPERATORS = {"+", "-", "*", "/", "%"}
 
 
 # ---------------------------------------------------------------------------
@@ -222,7 +226,7 @@ def _is_real_number(x: Any) -> bool:
 
 def _constant(x: Any, where: str) -> Value:
     node = _Constant(_to_float(x, where))
-    node._op = _CONSTANT
+    node._operation = _CONSTANT
     return node
 
 
@@ -255,15 +259,14 @@ def _node(op: Op, parents: tuple[Value, ...], data: float) -> Value:
     node._number = _next_number()
     node.data = data
     node.grad = 0.0
-    node.label = ""
     mode = _grad_mode.enabled
     if mode:
-        node._op = op
+        node._operation = op
         node._parents = parents
         if mode is not True:  # a jit trace is recording
             mode.nodes.append(node)
     else:
-        node._op = _LEAF
+        node._operation = _LEAF
         node._parents = ()
     return node
 
@@ -318,11 +321,14 @@ class Value:
     (``autograd.exp(x)`` and so on) that work on floats and Values alike.
     """
 
-    __slots__ = ("_number", "_op", "_parents", "data", "grad", "label")
+    # ``__dict__`` holds what a node rarely has: a label, and attributes a user sets
+    # (``p.m = 0.0``, optimizer state in micrograd-style code). It is made on first use,
+    # so a node without them costs only its pointer.
+    __slots__ = ("__dict__", "_number", "_operation", "_parents", "data", "grad")
 
     data: float
     grad: float
-    label: str
+    label: str = ""  # (a class default: set, it is stored in the node's __dict__)
 
     def __init__(self, data: float, label: str = "") -> None:
         if type(data) is float and data - data == 0.0:  # a finite float: the common case
@@ -330,9 +336,10 @@ class Value:
         else:
             self.data = _to_float(data, "Value")
         self.grad = 0.0
-        self.label = label
+        if label:
+            self.label = label
         self._number = _next_number()
-        self._op = _LEAF
+        self._operation = _LEAF
         self._parents: tuple[Value, ...] = ()
 
     # -- read-only structure ------------------------------------------------
@@ -340,7 +347,7 @@ class Value:
     @property
     def op(self) -> str:
         """The name of the operation that produced this node; "" for a leaf."""
-        return self._op.name
+        return self._operation.name
 
     @property
     def parents(self) -> tuple[Value, ...]:
@@ -355,7 +362,7 @@ class Value:
     @property
     def is_constant(self) -> bool:
         """True for a leaf made from a plain number taking part in an operation."""
-        return self._op is _CONSTANT
+        return self._operation is _CONSTANT
 
     def __repr__(self) -> str:
         extra = f", op={self.op!r}" if self._parents else ""
@@ -373,9 +380,25 @@ class Value:
         return self.data
 
     def __float__(self) -> float:
-        """``float(v)``: the number; not differentiable."""
+        """``float(v)``: the number -- only where no gradient can be lost: for a constant,
+        or inside ``no_grad()``. Elsewhere it raises TypeError, as JAX refuses to turn a
+        traced value into a float: ``float(v)`` is also what ``math.exp(v)``,
+        ``math.sqrt(v)`` and ``np.float64(v)`` call, and the float they return is cut off
+        from the graph, so every gradient through it would silently be 0. Read the number
+        with ``v.item()`` or ``v.data``; differentiate with ``v.exp()`` or
+        ``autograd.exp(v)``."""
         _report_read("float()")
-        return self.data
+        if self._operation is _CONSTANT or not _grad_mode.enabled:
+            return self.data
+        raise TypeError(
+            f"float() of {self!r}: turning a Value into a Python float cuts it out of the "
+            "graph, so no gradient would flow through what is computed from it (this is "
+            "what math.exp(v), math.sqrt(v), '%f' % v and np.float64(v) do). For the "
+            "differentiable operation use the Value's method or chainrule's function: "
+            "v.exp(), v.log(), v.sqrt(), v.tanh(), v.sigmoid(), autograd.exp(v), ...; to "
+            "read the number use v.item() or v.data (f'{v:.4f}' formats it); where a plain "
+            "number is really meant, compute inside `with no_grad():`"
+        )
 
     def __int__(self) -> int:
         """``int(v)``: the number truncated toward zero, like ``int(float)``."""
@@ -397,13 +420,30 @@ class Value:
         _report_read("format()")
         return format(self.data, spec) if spec else repr(self)
 
-    # Comparisons read .data on both sides and return a plain bool, so ``if v > 0:``,
-    # ``max(values)`` and ``sorted(values)`` work. ``==`` compares numbers too (never
-    # identity); hashing stays by identity, so Values still work as dict keys and in
-    # sets. To ask whether two names refer to the same node, use ``is``.
+    # Ordering comparisons read .data on both sides and return a plain bool, so
+    # ``if v > 0:``, ``max(values)`` and ``sorted(values)`` work. ``==`` between two
+    # Values is identity, micrograd's meaning (a node is a node): ``v in nodes``,
+    # ``nodes.index(v)`` and ``nodes.remove(v)`` find that node, as hand-written graph
+    # walks expect, and agree with hashing (by identity, so Values are dict keys and
+    # set members). ``v == 0`` (a number on one side) compares the number.
 
-    __eq__ = _comparison("==", operator.eq)
-    __ne__ = _comparison("!=", operator.ne)
+    def __eq__(self, other: Any) -> Any:
+        """``a == b``: for two Values, ``a is b`` (the same node); with a number,
+        ``a.data == b``. A bool, never a node."""
+        if isinstance(other, Value):
+            return self is other
+        _report_read("==")
+        number = _comparable(other)
+        return NotImplemented if number is NotImplemented else self.data == number
+
+    def __ne__(self, other: Any) -> Any:
+        """``a != b``: for two Values, ``a is not b``; with a number, ``a.data != b``."""
+        if isinstance(other, Value):
+            return self is not other
+        _report_read("!=")
+        number = _comparable(other)
+        return NotImplemented if number is NotImplemented else self.data != number
+
     __lt__ = _comparison("<", operator.lt)
     __le__ = _comparison("<=", operator.le)
     __gt__ = _comparison(">", operator.gt)
@@ -596,46 +636,119 @@ class Value:
         # it adds grad(node) * local to each operand. Every result is checked: a
         # gradient that is not finite raises, naming the op where it arose.
         self.grad = seed
+        chain_rule = Value._backward
         for node in interior:
-            parents = node._parents
-            g = node.grad
-            if g - g != 0.0:  # the sum of finite contributions overflowed
-                raise _gradient_error(node, None, g, None)
-            op = node._op
-            if op is _DOT:  # d/dw_i = x_i, d/dx_i = w_i, d/db = 1 (ops.py), unrolled
-                if g == 0.0:  # finite locals times 0 add nothing (an inactive ReLU unit)
-                    continue
-                n = len(parents) >> 1
-                if -1.0 <= g <= 1.0:  # |g * data| <= |data|: no product can overflow
-                    for w, x in zip(parents[:n], parents[n : 2 * n]):
-                        w.grad += g * x.data
-                        x.grad += g * w.data
-                else:
-                    for i, (w, x) in enumerate(zip(parents[:n], parents[n : 2 * n])):
-                        w.grad += g * x.data
-                        x.grad += g * w.data
-                        if w.grad - w.grad != 0.0:  # d/dw_i = x_i
-                            raise _gradient_error(node, i, g, x.data)
-                        if x.grad - x.grad != 0.0:  # d/dx_i = w_i
-                            raise _gradient_error(node, n + i, g, w.data)
-                if len(parents) & 1:
-                    parents[-1].grad += g
-                continue
-            if op is _RELU:  # d/dx relu(x) = 1[x > 0] (ops.py), unrolled
-                if node.data > 0.0:  # relu(x) > 0 exactly when x > 0
-                    parents[0].grad += g
-                continue
-            try:
-                if len(parents) == 1:  # unary ops: no argument list to build
-                    local = op.local_grads(parents[0].data, node.data)
-                else:
-                    local = op.local_grads(*[p.data for p in parents], node.data)
-            except (ZeroDivisionError, OverflowError, ValueError) as error:
-                raise _backward_error(node, error) from None
-            for slot, (parent, d) in enumerate(zip(parents, local)):
-                parent.grad += g * d  # constants ignore this: their grad stays 0
-                if parent.grad - parent.grad != 0.0:  # inf or nan (0 * inf included)
-                    raise _gradient_error(node, slot, g, d)
+            chain_rule(node)
+
+    def _backward(self) -> None:
+        """One step of backpropagation, micrograd's ``_backward``: the chain rule at this
+        node alone, ``parent.grad += self.grad * d(self)/d(parent)`` for each operand, with
+        the local derivatives from the op table. ``backward()`` calls it on every interior
+        node in reverse topological order; calling it by hand, node by node from the
+        output (after ``out.grad = 1.0``), is the lecture's manual backprop. A leaf has
+        nothing to pass on. A gradient or local derivative that is not a finite number
+        raises OverflowError naming the operation, as in ``backward()``."""
+        parents = self._parents
+        if not parents:
+            return
+        g = self.grad
+        if g - g != 0.0:  # the sum of finite contributions overflowed
+            raise _gradient_error(self, None, g, None)
+        op = self._operation
+        if op is _DOT:  # d/dw_i = x_i, d/dx_i = w_i, d/db = 1 (ops.py), unrolled
+            if g == 0.0:  # finite locals times 0 add nothing (an inactive ReLU unit)
+                return
+            n = len(parents) >> 1
+            if -1.0 <= g <= 1.0:  # |g * data| <= |data|: no product can overflow
+                for w, x in zip(parents, parents[n : 2 * n]):  # (zip stops after n)
+                    w.grad += g * x.data
+                    x.grad += g * w.data
+            else:
+                for i, (w, x) in enumerate(zip(parents[:n], parents[n : 2 * n])):
+                    w.grad += g * x.data
+                    x.grad += g * w.data
+                    if w.grad - w.grad != 0.0:  # d/dw_i = x_i
+                        raise _gradient_error(self, i, g, x.data)
+                    if x.grad - x.grad != 0.0:  # d/dx_i = w_i
+                        raise _gradient_error(self, n + i, g, w.data)
+            if len(parents) & 1:
+                parents[-1].grad += g
+            return
+        if op is _RELU:  # d/dx relu(x) = 1[x > 0] (ops.py), unrolled
+            if self.data > 0.0:  # relu(x) > 0 exactly when x > 0
+                parents[0].grad += g
+            return
+        arity = len(parents)
+        try:
+            if arity == 1:  # (one and two operands without argument lists: most nodes)
+                local = op.local_grads(parents[0].data, self.data)
+            elif arity == 2:
+                local = op.local_grads(parents[0].data, parents[1].data, self.data)
+            else:
+                local = op.local_grads(*[p.data for p in parents], self.data)
+        except (ZeroDivisionError, OverflowError, ValueError) as error:
+            raise _backward_error(self, error) from None
+        if arity == 2:
+            a, b = parents
+            a.grad += g * local[0]  # constants ignore this: their grad stays 0
+            b.grad += g * local[1]
+            if a.grad - a.grad == 0.0 and b.grad - b.grad == 0.0:
+                return
+        for slot, (parent, d) in enumerate(zip(parents, local)):
+            if arity != 2:
+                parent.grad += g * d
+            if parent.grad - parent.grad != 0.0:  # inf or nan (0 * inf included)
+                raise _gradient_error(self, slot, g, d)
+
+    # -- micrograd's names for the graph (the lecture's cells use them) ------------
+
+    @property
+    def _prev(self) -> set[Value]:
+        """micrograd's ``_prev``: the set of this node's operands (``parents`` is the same
+        in operand order, as a tuple, with a repeated operand listed twice)."""
+        return set(self._parents)
+
+    @property
+    def _op(self) -> str:
+        """micrograd's ``_op``: the operation as micrograd labels it -- ``''`` for a leaf,
+        ``'+'``, ``'-'``, ``'*'``, ``'/'``, ``'**2'`` (the exponent written in), ``'ReLU'``,
+        ``'tanh'``, ``'exp'``; other ops by name (``'sigmoid'``, ``'dot'``, ...). chainrule
+        records ``a - b`` and ``a / b`` as one node each, where micrograd builds them from
+        ``+``, ``*`` and ``**-1``."""
+        if not self._parents:
+            return ""
+        op = self._operation
+        if op is _POW:
+            exponent = self._parents[1].data
+            return f"**{int(exponent) if exponent.is_integer() else exponent!r}"
+        return _MICROGRAD_NAMES.get(op.name, op.symbol if op.symbol in _OPERATORS else op.name)
+
+    # -- copying and pickling -------------------------------------------------
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        """``pickle`` and ``copy.deepcopy`` of a node copy the graph it depends on, as one
+        flat table in topological order (so any depth works): leaves (parameters,
+        inputs, constants) are pickled as themselves, so a leaf shared with other
+        pickled objects -- a model's parameters -- stays one object; each interior node
+        is a row (op by name, operand positions, data, grad, attributes). The copies
+        are numbered in creation order like any new node. An interior node that two
+        separately pickled Values share is copied for each (the leaves' gradients are
+        the same either way)."""
+        attributes = self.__dict__ or None  # a label, attributes a user set
+        if self._operation is _CONSTANT:
+            return (_restore_constant, (self.data,))
+        if not self._parents:
+            return (_restore_leaf, (self.data, self.grad), attributes)
+        position: dict[Value, int] = {}
+        table: list[Any] = []
+        for node in topological_order(self):
+            position[node] = len(table)
+            if node._parents:
+                table.append((node._operation, tuple(position[p] for p in node._parents),
+                              node.data, node.grad, node.__dict__ or None))
+            else:
+                table.append(node)
+        return (_restore_graph, (table,))
 
     def zero_grad(self) -> None:
         """Set ``grad`` to 0.0 on this node and on every node it depends on."""
@@ -653,6 +766,37 @@ class _Constant(Value):
 
     __slots__ = ()
     grad = _ConstantGrad()  # type: ignore[assignment]
+
+
+def _restore_leaf(data: float, grad: float) -> Value:
+    node = Value(data)
+    node.grad = grad
+    return node
+
+
+def _restore_constant(data: float) -> Value:
+    return _constant(data, "pickle")
+
+
+def _restore_graph(table: list[Any]) -> Value:
+    """The graph pickled by Value.__reduce_ex__: rows become nodes, in order, so each
+    is made (and numbered) after its operands; returns the last, the pickled node."""
+    nodes: list[Value] = []
+    for row in table:
+        if isinstance(row, Value):
+            nodes.append(row)
+            continue
+        op, operands, data, grad, attributes = row
+        node = _new_value(Value)
+        node._number = _next_number()
+        node.data = data
+        node.grad = grad
+        node._operation = op
+        node._parents = tuple(nodes[i] for i in operands)
+        if attributes:
+            node.__dict__.update(attributes)
+        nodes.append(node)
+    return nodes[-1]
 
 
 def topological_order(root: Value) -> list[Value]:
@@ -679,7 +823,7 @@ def topological_order(root: Value) -> list[Value]:
 def _gradient_error(node: Value, slot: int | None, g: float, d: float | None) -> Exception:
     """The error for a gradient that is not finite, naming the op where it arose."""
     inputs = ", ".join(repr(p.data) for p in node._parents)
-    where = f"backward through {node._op.name}({inputs})"
+    where = f"backward through {node._operation.name}({inputs})"
     if slot is None:
         what = (f"the gradient reaching it is {g!r}: the gradients flowing into it from "
                 "the operations that use it add up to more than a float can hold")
@@ -693,7 +837,7 @@ def _gradient_error(node: Value, slot: int | None, g: float, d: float | None) ->
 def _backward_error(node: Value, error: Exception) -> Exception:
     inputs = ", ".join(repr(p.data) for p in node._parents)
     return type(error)(
-        f"backward through {node._op.name}({inputs}): the local derivative is not a "
+        f"backward through {node._operation.name}({inputs}): the local derivative is not a "
         f"finite number there ({error}); move the input away from this point"
     )
 
@@ -722,24 +866,24 @@ def backpropagate(
             if not parents:
                 continue
             g = grads.get(node)
-            op = node._op
+            op = node._operation
             try:
                 numbers = op.local_grads(*[p.data for p in parents], node.data)
                 if create_graph and g is not None:
                     local = op.local_grads(
-                        *[p.data if p._op is _CONSTANT else p for p in parents], node
+                        *[p.data if p._operation is _CONSTANT else p for p in parents], node
                     )
                 else:
                     local = numbers
             except (ZeroDivisionError, OverflowError, ValueError) as error:
                 raise _backward_error(node, error) from None
             for slot, (parent, d) in enumerate(zip(parents, numbers)):
-                if d - d != 0.0 and parent._op is not _CONSTANT:
+                if d - d != 0.0 and parent._operation is not _CONSTANT:
                     raise _gradient_error(node, slot, 0.0 if g is None else _data(g), d)
             if g is None:
                 continue  # no gradient reaches this node: its locals were only checked
             for slot, (parent, d) in enumerate(zip(parents, local)):
-                if parent._op is _CONSTANT or (type(d) is float and d == 0.0):
+                if parent._operation is _CONSTANT or (type(d) is float and d == 0.0):
                     continue
                 try:
                     contribution = g if (type(d) is float and d == 1.0) else g * d

@@ -259,10 +259,10 @@ def jvp(
         if node in tangent or not node._parents:
             continue
         try:
-            local = node._op.local_grads(*[p.data for p in node._parents], node.data)
+            local = node._operation.local_grads(*[p.data for p in node._parents], node.data)
         except (ZeroDivisionError, OverflowError, ValueError) as error:
             inputs = ", ".join(repr(p.data) for p in node._parents)
-            raise type(error)(f"jvp through {node._op.name}({inputs}): the local derivative "
+            raise type(error)(f"jvp through {node._operation.name}({inputs}): the local derivative "
                               f"is not a finite number there ({error})") from None
         total = 0.0
         for parent, d in zip(node._parents, local):
@@ -270,7 +270,8 @@ def jvp(
             if t:  # constants and untouched leaves carry no tangent
                 total += d * t
         if total - total != 0.0:
-            raise OverflowError(f"jvp: the tangent of {node._op.name} is not a finite number")
+            raise OverflowError(
+                f"jvp: the tangent of {node._operation.name} is not a finite number")
         tangent[node] = total
     values = [_float(o) for o in outputs]
     derivatives = [tangent.get(o, 0.0) if isinstance(o, Value) else 0.0 for o in outputs]

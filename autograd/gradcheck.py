@@ -126,7 +126,7 @@ def faulty_op(f: Callable[..., Any], inputs: Sequence[float], *, eps: float = 1e
     if not isinstance(out, Value):
         return None
     for node in sorted(topological_order(out), key=_creation_number):
-        if node._parents and node._op.forward is not None:
+        if node._parents and node._operation.forward is not None:
             found = _check_node(node, eps, atol, rtol)
             if found is not None:
                 return found
@@ -134,14 +134,14 @@ def faulty_op(f: Callable[..., Any], inputs: Sequence[float], *, eps: float = 1e
 
 
 def _check_node(node: Value, eps: float, atol: float, rtol: float) -> str | None:
-    op, parents = node._op, node._parents
+    op, parents = node._operation, node._parents
     inputs = [p.data for p in parents]
     try:
         analytical = op.local_grads(*inputs, node.data)
     except (ArithmeticError, ValueError):
         return None  # not defined here: backward itself reports it
     for i, parent in enumerate(parents):
-        if parent._op is _CONSTANT:
+        if parent._operation is _CONSTANT:
             continue  # a derivative with respect to a constant is never used
 
         def forward_at(shift: float, i: int = i) -> float:

@@ -80,6 +80,47 @@ class Op:
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
 
+    # An op is immutable and one of a kind (the engine compares ops by identity), and
+    # its rules are functions that pickle cannot write: copies are the op itself, and
+    # a pickle refers to it by name.
+    def __copy__(self) -> Op:
+        return self
+
+    def __deepcopy__(self, memo: Any) -> Op:
+        return self
+
+    def __reduce__(self) -> Any:
+        for table in (OPS, _PSEUDO_OPS):
+            for key, op in table.items():
+                if op is self:
+                    return (_op_named, (table is OPS, key))
+        from .custom import CUSTOM_OPS
+
+        for key, op in CUSTOM_OPS.items():
+            if op is self:
+                return (_custom_op_named, (key, self.name))
+        raise TypeError(f"cannot pickle the operation {self.name!r}: it is not in the op table")
+
+
+#: the engine's leaf and constant markers, by name (filled by autograd.engine)
+_PSEUDO_OPS: dict[str, Op] = {}
+
+
+def _op_named(builtin: bool, key: str) -> Op:
+    return (OPS if builtin else _PSEUDO_OPS)[key]
+
+
+def _custom_op_named(key: str, name: str) -> Op:
+    from .custom import CUSTOM_OPS
+
+    op = CUSTOM_OPS.get(key)
+    if op is None or op.name != name:
+        raise ValueError(
+            f"unpickling a graph with the custom op {name!r}: custom ops are pickled by "
+            "reference and this process has not made it (pickle a graph with custom ops only "
+            "to load it in the same process, e.g. copy.deepcopy; elsewhere rebuild the graph)")
+    return op
+
 
 # ---------------------------------------------------------------------------
 # The rules call the functional forms (``exp``, ``log``, ``sin``, ... at the end of this
@@ -491,7 +532,7 @@ def _unary_form(name: str, doc: str) -> Callable[[Any], Any]:
     def function(x: Any) -> Any:
         if type(x) is float:
             return op.forward(x)
-        if hasattr(x, "_op"):  # a Value: record the op
+        if hasattr(x, "_operation"):  # a Value: record the op
             return getattr(x, name)()
         return op.forward(_real(x, name))
 
@@ -523,7 +564,7 @@ def _binary_form(name: str, doc: str) -> Callable[[Any, Any], Any]:
     op = OPS[name]
 
     def function(a: Any, b: Any) -> Any:
-        if hasattr(a, "_op") or hasattr(b, "_op"):
+        if hasattr(a, "_operation") or hasattr(b, "_operation"):
             from .engine import apply  # (the engine imports this module)
 
             return apply(op, a, b)

@@ -1,7 +1,7 @@
 """Neural networks from scalar Values: modules, losses, optimizers, metrics, training.
 
 Layout: ``modules`` (Module, Neuron, Layer, MLP), ``perceptron``, ``losses``,
-``optim`` (SGD, Adam), ``metrics``, ``data`` (Iris, moons, splitting,
+``optim`` (SGD, Adam, AdamW), ``metrics``, ``data`` (Iris, moons, splitting,
 scaling), ``training`` (fit) and ``cli``
 (the ``chainrule`` command).
 """
@@ -30,7 +30,7 @@ from .losses import (
 )
 from .metrics import accuracy, confusion_matrix, predict
 from .modules import MLP, Classifier, Layer, Module, Neuron, Standardize, load
-from .optim import SGD, Adam
+from .optim import SGD, Adam, AdamW
 from .perceptron import Perceptron
 from .training import History, TrainingDiverged, fit
 
@@ -38,6 +38,7 @@ __all__ = [
     "MLP",
     "SGD",
     "Adam",
+    "AdamW",
     "Classifier",
     "History",
     "Layer",

@@ -30,6 +30,7 @@ __all__ = [
     "Classifier",
     "Layer",
     "Module",
+    "ModuleDict",
     "ModuleList",
     "Neuron",
     "Outputs",
@@ -95,11 +96,13 @@ def _as_input(x: Any) -> Value:
 
 
 # ---------------------------------------------------------------------------
-# Structure tracking: parameters() and zero_grad() are called on every training step,
-# so the walk over a module's attributes is cached. Any change of structure -- setting
-# or deleting a module attribute that is (or was) a Value, Module, list or tuple, or
-# changing a list a module holds -- bumps one global version, and every cache built
-# before it is rebuilt on its next use.
+# Structure tracking: parameters() and zero_grad() may be called on every training step
+# (micrograd's loop calls both per step), so the walk over a module's attributes is
+# cached. Any change of structure -- setting or deleting a module attribute that is (or
+# was) a Value, Module or container, or changing a list or dict a module holds, at any
+# depth -- bumps one global version, and every cache built before it is rebuilt on its
+# next use. That is why a module keeps tracked copies of the lists and dicts assigned to
+# it (and of those inside them, and inside tuples): they report their own changes.
 
 _structure_version = 0
 
@@ -110,40 +113,116 @@ def _structure_changed() -> None:
 
 
 def _is_structural(x: Any) -> bool:
-    return isinstance(x, (Value, Module, list, tuple))
+    return isinstance(x, (Value, Module, list, tuple, dict))
+
+
+def _may_hold(x: Any) -> bool:
+    """Whether ``x`` is, or may contain, a parameter or a module."""
+    return _is_structural(x) or (isinstance(x, np.ndarray) and x.dtype == object)
+
+
+def _contents(x: Any, path: str, depth: int = 0) -> Iterator[tuple[str, Any]]:
+    """(dotted path, item) for ``x`` and the Values and Modules inside its containers
+    (not inside the modules), for display."""
+    if isinstance(x, (Value, Module)):
+        yield path, x
+    elif _may_hold(x) and depth < 100:
+        for key, item in (x.items() if isinstance(x, dict) else enumerate(x)):
+            yield from _contents(item, f"{path}.{key}", depth + 1)
+
+
+def _tracked(x: Any) -> Any:
+    """``x`` with every list and dict in it, at any depth, a tracked copy (ModuleList,
+    ModuleDict); anything else as it is."""
+    if isinstance(x, list):
+        return ModuleList(x)
+    if isinstance(x, dict):
+        return ModuleDict(x)
+    if type(x) is tuple:
+        items = [_tracked(item) for item in x]
+        return x if all(a is b for a, b in zip(items, x)) else tuple(items)
+    return x
+
+
+def _reporting(method: Callable[..., Any], convert: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` of a tracked container, with its new items tracked (``convert``) and
+    the change reported."""
+
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        result = method(self, *convert(*args), **kwargs)
+        _structure_changed()
+        return result
+
+    wrapper.__name__ = method.__name__
+    wrapper.__doc__ = method.__doc__
+    return wrapper
+
+
+def _last(*args: Any) -> tuple[Any, ...]:  # (index, item): the item is tracked
+    return (*args[:-1], _tracked(args[-1])) if args else args
+
+
+def _each(index: Any, item: Any) -> tuple[Any, ...]:  # __setitem__: an item, or a slice's
+    return (index, [_tracked(i) for i in item] if isinstance(index, slice) else _tracked(item))
+
+
+def _same(*args: Any) -> tuple[Any, ...]:
+    return args
 
 
 class ModuleList(list):
     """The list a Module keeps when a list is assigned to one of its attributes
-    (``self.w = [...]``): an ordinary list that also tells the modules when it changes,
-    so their cached ``parameters()`` stay right. As with PyTorch's ``ModuleList``, the
-    module holds its own copy: change it through the attribute (``self.w.append(v)``)."""
+    (``self.w = [...]``, or ``[[...], [...]]`` nested): an ordinary list that also tells
+    the modules when it changes, so their cached ``parameters()`` stay right; lists and
+    dicts put into it are tracked too. As with PyTorch's ``ModuleList``, the module holds
+    its own copy: change it through the attribute (``self.w[2].append(v)``)."""
 
     __slots__ = ()
 
-    def _changed(method):
-        def wrapper(self, *args, **kwargs):
-            result = method(self, *args, **kwargs)
-            _structure_changed()
-            return result
+    def __init__(self, items: Any = ()) -> None:
+        super().__init__(_tracked(item) for item in items)
 
-        wrapper.__name__ = method.__name__
-        wrapper.__doc__ = method.__doc__
-        return wrapper
+    __setitem__ = _reporting(list.__setitem__, _each)
+    __delitem__ = _reporting(list.__delitem__, _same)
+    __iadd__ = _reporting(list.__iadd__, lambda items: ([_tracked(i) for i in items],))
+    __imul__ = _reporting(list.__imul__, _same)
+    append = _reporting(list.append, _last)
+    extend = _reporting(list.extend, lambda items: ([_tracked(i) for i in items],))
+    insert = _reporting(list.insert, _last)
+    pop = _reporting(list.pop, _same)
+    remove = _reporting(list.remove, _same)
+    clear = _reporting(list.clear, _same)
+    sort = _reporting(list.sort, _same)
+    reverse = _reporting(list.reverse, _same)
 
-    __setitem__ = _changed(list.__setitem__)
-    __delitem__ = _changed(list.__delitem__)
-    __iadd__ = _changed(list.__iadd__)
-    __imul__ = _changed(list.__imul__)
-    append = _changed(list.append)
-    extend = _changed(list.extend)
-    insert = _changed(list.insert)
-    pop = _changed(list.pop)
-    remove = _changed(list.remove)
-    clear = _changed(list.clear)
-    sort = _changed(list.sort)
-    reverse = _changed(list.reverse)
-    del _changed
+
+class ModuleDict(dict):
+    """The dict a Module keeps when a dict is assigned to one of its attributes: an
+    ordinary dict that reports its changes (see :class:`ModuleList`). Its keys name the
+    parameters inside it (``self.embed = {"wte": [...]}`` -> ``embed.wte.0``)."""
+
+    __slots__ = ()
+
+    def __init__(self, items: Any = (), **more: Any) -> None:
+        super().__init__()
+        dict.update(self, {k: _tracked(v) for k, v in dict(items, **more).items()})
+
+    def update(self, items: Any = (), **more: Any) -> None:
+        dict.update(self, {k: _tracked(v) for k, v in dict(items, **more).items()})
+        _structure_changed()
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    __setitem__ = _reporting(dict.__setitem__, _last)
+    __delitem__ = _reporting(dict.__delitem__, _same)
+    __ior__ = _reporting(dict.__ior__, lambda items: ({k: _tracked(v) for k, v in
+                                                      dict(items).items()},))
+    pop = _reporting(dict.pop, _same)
+    popitem = _reporting(dict.popitem, _same)
+    clear = _reporting(dict.clear, _same)
 
 
 class Outputs(list):
@@ -195,8 +274,8 @@ class Module:
     """
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if type(value) is list:
-            value = ModuleList(value)
+        if not name.startswith("_"):
+            value = _tracked(value)
         structural = not name.startswith("_") and (
             _is_structural(value) or _is_structural(self.__dict__.get(name))
         )
@@ -218,26 +297,47 @@ class Module:
             "calling the module computes"
         )
 
+    def _held(self) -> Iterator[tuple[str, Any, Any, Any]]:
+        """(dotted path, container, key, item) for this module (path "") and every Value
+        and Module it holds -- in attributes, and in lists, tuples and dicts nested to any
+        depth (``weights.2.1``) -- in definition order, a module before what it holds,
+        repeats included: ``container[key]`` (a list or dict) or ``getattr(container,
+        key)`` (a module) holds the item. A module or container met again inside itself
+        (a cycle) is not entered again."""
+        # an explicit stack, depth-first, so nesting is not limited by the recursion
+        # limit; a (None, id) entry marks leaving a module or container
+        stack: list[tuple[Any, ...]] = [("", self, None, None)]
+        entered: set[int] = set()  # the modules and containers on the way down
+        while stack:
+            path, item, container, key = stack.pop()
+            if path is None:
+                entered.discard(item)
+            elif isinstance(item, Value):
+                yield path, container, key, item
+            elif id(item) not in entered:
+                if isinstance(item, Module):
+                    yield path, container, key, item
+                    held = [(name, x) for name, x in vars(item).items()
+                            if not name.startswith("_")]
+                elif isinstance(item, dict):
+                    held = list(item.items())
+                else:
+                    held = list(enumerate(item))
+                entered.add(id(item))
+                stack.append((None, id(item), None, None))
+                stack.extend((f"{path}.{k}" if path else str(k), x, item, k)
+                             for k, x in reversed(held) if _may_hold(x))
+
     def _walk(self, prefix: str = "") -> Iterator[tuple[str, Any, Any, Value]]:
-        """(dotted name, container, key, parameter) for every place a parameter is held,
-        in definition order, repeats included; ``container[key]`` (a list) or
-        ``getattr(container, key)`` holds it."""
-        for name, attribute in vars(self).items():
-            if name.startswith("_"):
-                continue
-            if isinstance(attribute, (list, tuple)):
-                for index, item in enumerate(attribute):
-                    if isinstance(item, Value):
-                        yield f"{prefix}{name}.{index}", attribute, index, item
-                    elif isinstance(item, Module):
-                        yield from item._walk(f"{prefix}{name}.{index}.")
-            elif isinstance(attribute, Value):
-                yield f"{prefix}{name}", self, name, attribute
-            elif isinstance(attribute, Module):
-                yield from attribute._walk(f"{prefix}{name}.")
+        """(dotted name, container, key, parameter) for every place a parameter is held
+        (see ``_held``), repeats included."""
+        for path, container, key, item in self._held():
+            if isinstance(item, Value):
+                yield prefix + path, container, key, item
 
     def _parameter_table(self) -> tuple[list[str], list[Value]]:
-        """(names, parameters), each parameter once; cached until the structure changes."""
+        """(names, parameters), each parameter once, where it is first found; cached
+        until the structure changes (see ModuleList)."""
         cache = self.__dict__.get("_parameter_cache")
         if cache is not None and cache[0] == _structure_version:
             return cache[1], cache[2]
@@ -292,17 +392,51 @@ class Module:
 
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
         """(dotted path, module) for this module ("" for itself) and every module
-        inside it, parents before children: ``layers.0``, ``layers.0.neurons.3``."""
-        yield prefix.rstrip("."), self
-        for name, attribute in vars(self).items():
-            if name.startswith("_"):
-                continue
-            if isinstance(attribute, (list, tuple)):
-                for index, item in enumerate(attribute):
-                    if isinstance(item, Module):
-                        yield from item.named_modules(prefix=f"{prefix}{name}.{index}.")
-            elif isinstance(attribute, Module):
-                yield from attribute.named_modules(prefix=f"{prefix}{name}.")
+        inside it, each once, parents before children: ``layers.0``,
+        ``layers.0.neurons.3`` (modules in lists and dicts, at any depth, included)."""
+        seen: set[int] = set()
+        for path, _, _, item in self._held():
+            if isinstance(item, Module) and id(item) not in seen:
+                seen.add(id(item))
+                yield (prefix + path if path else prefix.rstrip(".")), item
+
+    def modules(self) -> Iterator[Module]:
+        """This module and every module inside it, as ``named_modules()`` lists them."""
+        for _, module in self.named_modules():
+            yield module
+
+    # -- PyTorch's training / evaluation switch ------------------------------------
+
+    #: True after ``train()`` (the default), False after ``eval()``; modules whose
+    #: forward differs between the two (dropout, batch statistics) read it. chainrule's
+    #: own layers compute the same either way.
+    training: bool = True
+
+    def train(self, mode: bool = True) -> Module:
+        """Set ``training`` to ``mode`` on this module and every module inside it;
+        returns the module (``model.train()``, as in PyTorch)."""
+        if not isinstance(mode, bool):
+            raise TypeError(f"train: mode must be True or False, got {mode!r:.40}")
+        for module in self.modules():
+            object.__setattr__(module, "training", mode)
+        return self
+
+    def eval(self) -> Module:
+        """``train(False)``: evaluation mode. It does not turn off the graph: for that,
+        compute inside ``with no_grad():`` (as in PyTorch)."""
+        return self.train(False)
+
+    def add_parameter(self, name: str, value: Any) -> Value:
+        """minitorch's ``add_parameter``: make ``value`` (a Value, or a number for a new
+        leaf labelled ``name``) the attribute ``name`` of this module, a parameter; returns
+        the Value. Plain assignment (``self.w = Value(0.5)``) does the same."""
+        if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
+            raise ValueError(f"add_parameter: name must be an identifier not starting with "
+                             f"'_', got {name!r:.40}")
+        if not isinstance(value, Value):
+            value = Value(value, label=name)
+        setattr(self, name, value)
+        return value
 
     def config(self) -> dict[str, Any]:
         """The architecture as plain data: ``{"type": name, **constructor arguments}``.
@@ -329,17 +463,16 @@ class Module:
         """PyTorch's layout for a module without config(): its children, one per line."""
         lines = []
         for name, attribute in vars(self).items():
-            if name.startswith("_"):
+            if name.startswith("_") or not _may_hold(attribute):
                 continue
-            items = (list(enumerate(attribute)) if isinstance(attribute, (list, tuple))
-                     else [(None, attribute)])
-            values = sum(isinstance(item, Value) for _, item in items)
-            for index, item in items:
+            values = 0
+            for path, item in _contents(attribute, name):
                 if isinstance(item, Module):
-                    path = name if index is None else f"{name}.{index}"
                     child = repr(item).replace("\n", "\n  ")
                     lines.append(f"  ({path}): {child}")
-            if values == 1 and isinstance(attribute, Value):
+                else:
+                    values += 1
+            if isinstance(attribute, Value):
                 lines.append(f"  ({name}): parameter {attribute.data!r}")
             elif values:
                 lines.append(f"  ({name}): {values} parameter{'s' if values > 1 else ''}")
@@ -408,7 +541,11 @@ class Module:
             return model
         self = self_or_class
         saved = _read_model_file(path)
-        if saved["module"] != self.config():
+        try:  # (as this chainrule writes it: a file may leave out fields added later)
+            described = module_from_config(saved["module"]).config()
+        except ValueError as error:
+            raise ValueError(f"load: {path}: {error}") from None
+        if described != self.config():
             raise ValueError(
                 f"load: {path} holds {_describe(saved['module'])} but this model is "
                 f"{self!r}; build the model with the saved architecture first, or use "
@@ -478,13 +615,21 @@ def _read_model_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     return saved
 
 
-def _fields(config: dict[str, Any], kind: str, **expected: Any) -> list[Any]:
-    """The values of ``config``'s fields, each checked by its ``expected`` test."""
-    if set(config) != {"type", *expected}:
+def _fields(config: dict[str, Any], kind: str, optional: dict[str, Any] | None = None,
+            **expected: Any) -> list[Any]:
+    """The values of ``config``'s fields, each checked by its ``expected`` test.
+    ``optional`` maps a field that may be absent (files written before it existed) to
+    its default; its test is the one in ``expected``."""
+    optional = optional or {}
+    given = set(config) - {"type"}
+    if "type" not in config or not set(expected) - set(optional) <= given <= set(expected):
         raise ValueError(f"a {kind} is described by {', '.join(expected)}; got "
                          f"{', '.join(sorted(map(str, config)))}")
     values = []
     for name, test in expected.items():
+        if name not in config:
+            values.append(optional[name])
+            continue
         if not test(config[name]):
             raise ValueError(f"{kind}: {name} = {config[name]!r:.60} is not valid")
         values.append(config[name])
@@ -503,6 +648,21 @@ def _activation(x: Any) -> bool:
     return isinstance(x, str) and x in ACTIVATIONS
 
 
+def _activations(x: Any) -> bool:
+    """One activation, or a list of them (one per neuron)."""
+    return _activation(x) or (type(x) is list and len(x) > 0 and all(map(_activation, x)))
+
+
+def _per_neuron(activation: Any, nout: int) -> list[str]:
+    """A layer's activation as one name per neuron (from one name or a list)."""
+    if isinstance(activation, str):
+        return [_check_activation(activation)] * nout
+    if not isinstance(activation, (list, tuple)) or len(activation) != nout:
+        raise ValueError(f"Layer: activation must be one name or a list of {nout} (one per "
+                         f"neuron), got {activation!r:.60}")
+    return [_check_activation(name) for name in activation]
+
+
 def _check_budget(count: int, kind: str) -> None:
     if count > MAX_PARAMETERS:
         raise ValueError(f"{kind} would have {count} parameters, more than the "
@@ -510,10 +670,13 @@ def _check_budget(count: int, kind: str) -> None:
 
 
 def _put(container: Any, key: Any, value: Value) -> None:
-    if isinstance(container, list):
-        container[key] = value
-    else:
+    if isinstance(container, Module):
         setattr(container, key, value)
+    elif isinstance(container, tuple):
+        raise TypeError(f"substitute: a parameter is held in a tuple {container!r:.60}, which "
+                        "cannot be changed; hold the parameters in a list")
+    else:
+        container[key] = value
 
 
 def _few(names: list[Any]) -> str:
@@ -551,6 +714,8 @@ class Neuron(Module):
     results carry over; ``"he"`` (sqrt(6 / nin), for ReLU) and ``"lecun"``
     (sqrt(3 / nin)) scale it by the fan-in, which keeps the pre-activations' variance
     about constant from layer to layer -- the choice for wide or deep networks.
+    ``activation`` (one of :data:`ACTIVATIONS`) may be changed later
+    (``neuron.activation = "tanh"``); the model file records it.
     """
 
     def __init__(
@@ -558,10 +723,20 @@ class Neuron(Module):
     ) -> None:
         if not isinstance(nin, int) or nin < 1:
             raise ValueError(f"Neuron: nin must be a positive int, got {nin!r}")
-        self.activation = _check_activation(activation)
+        self.activation = activation
         bound = INITS[_check_init(init)](nin)
         self.w = [Value(float(v)) for v in _rng(seed).uniform(-bound, bound, nin)]
         self.b = Value(0.0)
+
+    @property
+    def activation(self) -> str:
+        """The activation's name: ``relu``, ``tanh``, ``sigmoid``, ``step`` or ``linear``."""
+        return self._activation
+
+    @activation.setter
+    def activation(self, name: str) -> None:
+        self._activation = _check_activation(name)
+        _structure_changed()  # (a Layer keeps which activations its neurons share)
 
     @property
     def nin(self) -> int:
@@ -573,7 +748,7 @@ class Neuron(Module):
 
     def _forward(self, x: list[Value]) -> Value:
         """act(w . x + b) for inputs already checked and converted."""
-        return ACTIVATIONS[self.activation](dot(self.w, x, self.b))
+        return ACTIVATIONS[self._activation](dot(self.w, x, self.b))
 
     def config(self) -> dict[str, Any]:
         return {"type": "Neuron", "nin": self.nin, "activation": self.activation}
@@ -587,16 +762,20 @@ class Neuron(Module):
 
 class Layer(Module):
     """``nout`` neurons on the same ``nin`` inputs (``init``: see :class:`Neuron`).
-    Always returns a list."""
+    Always returns a list.
+
+    ``activation`` is one name for all the neurons, or a list of one name per neuron;
+    setting it (or one neuron's) later is recorded in the model file too."""
 
     def __init__(
-        self, nin: int, nout: int, activation: str = "relu", seed: Any = None,
+        self, nin: int, nout: int, activation: str | Sequence[str] = "relu", seed: Any = None,
         init: str = "uniform",
     ) -> None:
         if not isinstance(nout, int) or nout < 1:
             raise ValueError(f"Layer: nout must be a positive int, got {nout!r}")
+        activations = _per_neuron(activation, nout)
         rng = _rng(seed)
-        self.neurons = [Neuron(nin, activation, seed=rng, init=init) for _ in range(nout)]
+        self.neurons = [Neuron(nin, act, seed=rng, init=init) for act in activations]
 
     @property
     def nin(self) -> int:
@@ -607,8 +786,25 @@ class Layer(Module):
         return len(self.neurons)
 
     @property
-    def activation(self) -> str:
-        return self.neurons[0].activation
+    def activation(self) -> str | list[str]:
+        """The neurons' activation: one name when they share it, else a list (one name
+        per neuron). Set a name (all neurons) or a list."""
+        return self._shared_activation() or [n.activation for n in self.neurons]
+
+    @activation.setter
+    def activation(self, activation: str | Sequence[str]) -> None:
+        for neuron, name in zip(self.neurons, _per_neuron(activation, len(self.neurons))):
+            neuron.activation = name
+
+    def _shared_activation(self) -> str | None:
+        """The activation all neurons share, or None; cached until the structure changes
+        (a neuron's activation is structure)."""
+        cache = self.__dict__.get("_activation_cache")
+        if cache is None or cache[0] != _structure_version:
+            names = {n.activation for n in self.neurons}
+            cache = (_structure_version, names.pop() if len(names) == 1 else None)
+            self.__dict__["_activation_cache"] = cache
+        return cache[1]
 
     def forward(self, x: Sequence[Any]) -> list[Value]:
         """The ``nout`` neurons' outputs for one sample: always a list, even of one."""
@@ -617,9 +813,11 @@ class Layer(Module):
     def _forward(self, x: list[Value]) -> list[Value]:
         neurons = self.neurons
         sums = dots([n.w for n in neurons], x, [n.b for n in neurons])
-        activation = neurons[0].activation
+        activation = self._shared_activation()
         if activation == "linear":
             return sums
+        if activation is None:  # the neurons differ
+            return [ACTIVATIONS[n.activation](s) for n, s in zip(neurons, sums)]
         act = ACTIVATIONS[activation]
         return [act(s) for s in sums]
 
@@ -629,41 +827,56 @@ class Layer(Module):
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Layer:
         nin, nout, activation = _fields(config, "Layer", nin=_size, nout=_size,
-                                        activation=_activation)
+                                        activation=_activations)
         _check_budget((nin + 1) * nout, "the Layer")
         return cls(nin, nout, activation)
 
 
 class MLP(Module):
-    """A multi-layer perceptron: hidden layers with ``activation``, a linear output layer.
+    """A multi-layer perceptron: hidden layers with ``activation``, then an output layer
+    with ``output_activation`` (default ``"linear"``: logits, as in micrograd).
 
-    ``MLP(4, [16, 3])`` is 4 -> 16 (ReLU) -> 3 (linear logits), micrograd's shapes.
-    Calling it returns the list of outputs, or -- when the last layer has one neuron,
-    as in micrograd -- that one output as a Value (``MLP(2, [16, 16, 1])`` gives a
-    score you can ``.relu()`` or ``.backward()`` directly). Weights start as in
-    micrograd, U(-1, 1); ``init="he"`` or ``"lecun"`` scale them by the fan-in (see
-    :class:`Neuron`), the better start for wide or deep networks.
+    ``MLP(4, [16, 3])`` is 4 -> 16 (ReLU) -> 3 (linear logits), micrograd's shapes;
+    ``MLP(3, [4, 4, 1], activation="tanh", output_activation="tanh")`` is the micrograd
+    lecture's all-tanh network. Calling it returns the list of outputs, or -- when the
+    last layer has one neuron, as in micrograd -- that one output as a Value
+    (``MLP(2, [16, 16, 1])`` gives a score you can ``.relu()`` or ``.backward()``
+    directly). Weights start as in micrograd, U(-1, 1); ``init="he"`` or ``"lecun"``
+    scale them by the fan-in (see :class:`Neuron`). Activations changed later, per layer
+    or per neuron (``model.layers[-1].activation = "tanh"``), are saved and loaded.
     """
 
     def __init__(
         self, nin: int, nouts: Sequence[int], activation: str = "relu", seed: Any = None,
-        init: str = "uniform",
+        init: str = "uniform", output_activation: str = "linear",
     ) -> None:
         if not nouts:
             raise ValueError("MLP: nouts must list at least one layer size")
         _check_activation(activation)
+        _check_activation(output_activation)
         rng = _rng(seed)
         sizes = [nin, *nouts]
         self.layers = [
-            Layer(sizes[i], sizes[i + 1], activation if i < len(nouts) - 1 else "linear",
-                  seed=rng, init=init)
+            Layer(sizes[i], sizes[i + 1],
+                  activation if i < len(nouts) - 1 else output_activation, seed=rng, init=init)
             for i in range(len(nouts))
         ]
         self._activation = activation
+        self._output_activation = output_activation
 
     @property
     def nin(self) -> int:
         return self.layers[0].nin
+
+    @property
+    def activation(self) -> str:
+        """The hidden layers' activation (as constructed, where the layers differ)."""
+        return self.config()["activation"]
+
+    @property
+    def output_activation(self) -> str:
+        """The output layer's activation (as constructed, where its neurons differ)."""
+        return self.config()["output_activation"]
 
     def forward(self, x: Sequence[Any]) -> Value | list[Value]:
         """The outputs for one sample: a list, or a Value when there is one output."""
@@ -673,20 +886,39 @@ class MLP(Module):
         return out[0] if len(out) == 1 else Outputs(out)
 
     def config(self) -> dict[str, Any]:
-        return {
-            "type": "MLP",
-            "nin": self.nin,
-            "nouts": [layer.nout for layer in self.layers],
-            "activation": self._activation,
-        }
+        """Sizes and activations, read from the layers: ``activation`` (hidden layers)
+        and ``output_activation``, or -- when a layer's neurons differ, or the hidden
+        layers do -- also ``activations``, one entry per layer (a name, or a list of one
+        per neuron)."""
+        actual = [layer.activation for layer in self.layers]
+        hidden, output = actual[:-1], actual[-1]
+        config = {"type": "MLP", "nin": self.nin, "nouts": [layer.nout for layer in self.layers]}
+        if isinstance(output, str) and all(h == (hidden or [None])[0] for h in hidden) and (
+                not hidden or isinstance(hidden[0], str)):
+            config["activation"] = hidden[0] if hidden else self._activation
+            config["output_activation"] = output
+        else:
+            config["activation"] = self._activation
+            config["output_activation"] = self._output_activation
+            config["activations"] = actual
+        return config
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> MLP:
-        nin, nouts, activation = _fields(config, "MLP", nin=_size, nouts=_sizes,
-                                         activation=_activation)
+        nin, nouts, activation, output_activation, activations = _fields(
+            config, "MLP", optional={"output_activation": "linear", "activations": None},
+            nin=_size, nouts=_sizes, activation=_activation,
+            output_activation=_activation,
+            activations=lambda x: type(x) is list and all(map(_activations, x)))
         sizes = [nin, *nouts]
         _check_budget(sum((a + 1) * b for a, b in itertools.pairwise(sizes)), "the MLP")
-        return cls(nin, nouts, activation)
+        if activations is not None and len(activations) != len(nouts):
+            raise ValueError(f"MLP: activations lists {len(activations)} layers for "
+                             f"{len(nouts)}")
+        model = cls(nin, nouts, activation, output_activation=output_activation)
+        for layer, layer_activation in zip(model.layers, activations or ()):
+            layer.activation = layer_activation  # (a per-neuron list is checked there)
+        return model
 
 
 class Standardize(Module):

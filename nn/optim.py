@@ -10,7 +10,7 @@ import numpy as np
 
 from autograd import Value
 
-__all__ = ["SGD", "Adam", "Optimizer"]
+__all__ = ["SGD", "Adam", "AdamW", "Optimizer"]
 
 
 class Optimizer:
@@ -114,6 +114,9 @@ class Adam(Optimizer):
             raise ValueError(f"Adam: betas must be in [0, 1), got {betas!r}")
         if eps <= 0.0:
             raise ValueError(f"Adam: eps must be > 0, got {eps!r}")
+        if not (isinstance(weight_decay, (int, float)) and 0.0 <= weight_decay < math.inf):
+            raise ValueError(f"{type(self).__name__}: weight_decay must be >= 0, got "
+                             f"{weight_decay!r}")
         self.betas = (float(beta1), float(beta2))
         self.eps = float(eps)
         self.weight_decay = float(weight_decay)
@@ -121,23 +124,59 @@ class Adam(Optimizer):
         self._v = [0.0] * len(self.params)
         self._t = 0
 
+    #: AdamW decays the parameters themselves, not through the gradient
+    _decoupled = False
+
     def step(self) -> None:
         beta1, beta2 = self.betas
         self._t += 1
         correction1 = 1.0 - beta1**self._t
         correction2 = 1.0 - beta2**self._t
+        lr, decay, decoupled = self.lr, self.weight_decay, self._decoupled
         for i, p in enumerate(self.params):
-            g = p.grad + self.weight_decay * p.data
+            if decoupled:
+                p.data *= 1.0 - lr * decay
+                g = p.grad
+            else:
+                g = p.grad + decay * p.data
             self._m[i] = m = beta1 * self._m[i] + (1.0 - beta1) * g
             self._v[i] = v = beta2 * self._v[i] + (1.0 - beta2) * g * g
-            p.data -= self.lr * (m / correction1) / (math.sqrt(v / correction2) + self.eps)
+            p.data -= lr * (m / correction1) / (math.sqrt(v / correction2) + self.eps)
 
     def update_arrays(self, theta: np.ndarray, grad: np.ndarray) -> None:
         beta1, beta2 = self.betas
         self._t += 1
         correction1 = 1.0 - beta1**self._t
         correction2 = 1.0 - beta2**self._t
-        g = grad + self.weight_decay * theta
+        if self._decoupled:
+            theta *= 1.0 - self.lr * self.weight_decay
+            g = grad
+        else:
+            g = grad + self.weight_decay * theta
         self._m = m = beta1 * np.asarray(self._m) + (1.0 - beta1) * g
         self._v = v = beta2 * np.asarray(self._v) + (1.0 - beta2) * g * g
         theta -= self.lr * (m / correction1) / (np.sqrt(v / correction2) + self.eps)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter), as PyTorch's AdamW:
+
+        theta <- theta (1 - lr * weight_decay)
+        then Adam's step with the gradient alone (no decay term in g)
+
+    Adam's ``weight_decay`` adds ``weight_decay * theta`` to the gradient, where the
+    moment estimates rescale it; AdamW shrinks the weights directly. PyTorch's default
+    ``weight_decay`` is 0.01, and so is this one's.
+    """
+
+    _decoupled = True
+
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+    ) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay)

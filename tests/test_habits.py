@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograd import JitError, Value, grad, jit, value_and_grad
+from autograd import JitError, Value, grad, jit, no_grad, value_and_grad
 from nn import MLP, SGD, Layer, Module, Neuron, Perceptron, cross_entropy
 from nn.data import make_moons
 
@@ -173,14 +173,28 @@ def test_substitute_replaces_every_place_a_parameter_is_held():
 
 def test_a_value_reads_as_a_number():
     v = Value(2.5)
-    assert float(v) == 2.5 and type(float(v)) is float
     assert v.item() == 2.5 and type(v.item()) is float
     assert int(Value(-2.7)) == -2
     assert f"{v:.4f}" == "2.5000" and f"{v:>6.1f}" == "   2.5"
     assert f"{v}" == repr(v)
     assert round(Value(2.345), 2) == 2.35 and round(Value(2.5)) == 2
     assert bool(Value(0.0)) is False and bool(Value(-0.1)) is True
-    assert math.isclose(math.sqrt(Value(4.0)), 2.0)  # float() is what math functions use
+
+
+def test_float_of_a_value_is_refused_where_a_gradient_would_be_lost():
+    # float() is what math.* and '%f' call: the float drops out of the graph
+    x = Value(1.0)
+    for convert in (float, math.exp, math.sqrt, lambda v: "%.2f" % v,  # noqa: UP031 (the habit under test)
+                    np.float64):
+        with pytest.raises(TypeError, match=r"float\(\) of Value.*v\.exp\(\).*\.item\(\)"):
+            convert(x)
+    with pytest.raises(TypeError, match="float"):
+        np.asarray([x, x * 2], dtype=float)
+    # where nothing can be lost it is a number: inside no_grad, and a constant
+    with no_grad():
+        assert float(x) == 1.0 and math.exp(x) == math.e and type(float(x)) is float
+    constant = (x * 3.0).parents[1]
+    assert constant.is_constant and float(constant) == 3.0
 
 
 def test_comparisons_read_data_and_return_plain_bools():
@@ -196,17 +210,22 @@ def test_comparisons_read_data_and_return_plain_bools():
         _ = a < "1"
 
 
-def test_equality_compares_numbers_and_hashing_stays_by_identity():
+def test_equality_of_values_is_identity_and_with_a_number_compares_it():
     a, b = Value(2.0), Value(2.0)
-    assert (a == b) is True and (a != b) is False and a == 2 and a != 3.0
+    assert (a == b) is False and (a != b) is True  # two nodes, whatever their numbers
+    assert (a == a) is True and (a != a) is False
+    assert a == 2 and a != 3.0 and a == np.float64(2.0)  # a number: compared
     assert (a == "2.0") is False
-    assert len({a, b}) == 2 and {a: 1, b: 2}[a] == 1  # two nodes, whatever their numbers
-    value, grads = value_and_grad(lambda x, y: (x == y) + 0.0, argnums=(0, 1))(2.0, 2.0)
-    assert value == 1.0 and grads == (0.0, 0.0)  # an indicator: derivative 0
+    assert len({a, b}) == 2 and {a: 1, b: 2}[a] == 1  # agrees with hashing
+    nodes = [a, b]
+    assert b in nodes and nodes.index(b) == 1 and nodes.count(a) == 1
+    nodes.remove(b)
+    assert nodes[0] is a and Value(2.0) not in nodes
+    value, derivative = value_and_grad(lambda x: (x == 2.0) + 0.0)(2.0)
+    assert value == 1.0 and derivative == 0.0  # an indicator: derivative 0
 
 
 @pytest.mark.parametrize("habit, what", [
-    (lambda x: x * float(x), "float()"),
     (lambda x: x * x.item(), "item()"),
     (lambda x: x if x > 0 else -x, ">"),
     (lambda x: x if x else -x, "bool()"),
@@ -233,7 +252,7 @@ def test_a_trace_in_one_thread_does_not_disturb_another():
     started.wait(5)
     try:  # meanwhile, ordinary eager code in this thread reads numbers freely
         v = Value(3.0)
-        assert v.data == 3.0 and float(v) == 3.0 and v > 1
+        assert v.data == 3.0 and v.item() == 3.0 and v > 1
     except Exception as error:  # pragma: no cover - the failure being tested for
         failures.append(error)
     finally:

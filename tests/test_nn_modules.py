@@ -40,7 +40,8 @@ def test_named_parameters_are_stable_dotted_names():
 
 
 def test_repr_is_readable():
-    assert repr(MLP(4, [16, 3])) == "MLP(nin=4, nouts=[16, 3], activation='relu')"
+    assert repr(MLP(4, [16, 3])) == ("MLP(nin=4, nouts=[16, 3], activation='relu', "
+                                  "output_activation='linear')")
     assert repr(Layer(2, 3, "tanh")) == "Layer(nin=2, nout=3, activation='tanh')"
     assert repr(Perceptron(2)) == "Perceptron(nin=2)"
 
@@ -130,7 +131,8 @@ def test_state_dict_round_trip_through_a_file(tmp_path):
     path = model.save(tmp_path / "sub" / "model.json")
     saved = json.loads(path.read_text())
     assert saved["format"] == "chainrule-module" and saved["version"] == 1
-    assert saved["module"] == {"type": "MLP", "nin": 4, "nouts": [5, 3], "activation": "tanh"}
+    assert saved["module"] == {"type": "MLP", "nin": 4, "nouts": [5, 3], "activation": "tanh",
+                               "output_activation": "linear"}
     other = MLP(4, [5, 3], "tanh", seed=2)
     other.load(path)
     assert other.state_dict() == model.state_dict()  # floats round-trip exactly

@@ -199,7 +199,7 @@ def _draw_full(graph, root, order, naming, state, show_data, show_grad, show_loc
         if node._parents:
             op_id = f"op{ids[node][1:]}"
             active = state is not None and node is state.applied
-            op_attrs = {"label": node._op.symbol or node.op, "shape": "ellipse", "id": op_id,
+            op_attrs = {"label": node._operation.symbol or node.op, "shape": "ellipse", "id": op_id,
                         "style": "filled", "fillcolor": OP_FILL, "margin": "0.02,0.01",
                         "height": "0.3", "ordering": "in"}  # operands top to bottom
             if active:
@@ -210,11 +210,11 @@ def _draw_full(graph, root, order, naming, state, show_data, show_grad, show_loc
             locals_ = _safe_local_derivatives(node)
             for slot, (parent, d) in enumerate(zip(node._parents, locals_)):
                 attrs = {"id": f"e{op_id[2:]}_{slot}"}
-                if show_local and parent._op is not _CONSTANT:
+                if show_local and parent._operation is not _CONSTANT:
                     attrs["label"] = "×undefined" if d is None else f"×{_fmt(d, precision)}"
-                if active and parent._op is not _CONSTANT:
+                if active and parent._operation is not _CONSTANT:
                     attrs.update(color=ACTIVE, penwidth="2", fontcolor=ACTIVE)
-                elif parent._op is _CONSTANT:
+                elif parent._operation is _CONSTANT:
                     attrs.update(color="#999999", style="dashed")
                 graph.edge(ids[parent], op_id, **attrs)
     if clusters:
@@ -331,7 +331,7 @@ def _collapse(root: Value, order: list[Value], naming: _Naming) -> _Collapsed:
     for i, node in enumerate(order):
         path = owner.get(node)
         node_id[node] = f"g_{path}" if path is not None else f"v{i}"
-    visible = [n for n in order if n not in owner and n._op is not _CONSTANT]
+    visible = [n for n in order if n not in owner and n._operation is not _CONSTANT]
     return _Collapsed(owner, groups, {path: representative(path) for path in groups},
                       visible, node_id)
 
@@ -389,7 +389,7 @@ def _draw_collapsed(graph, root, order, naming, max_nodes, show_data, show_grad,
     drawn = set()
     for node in order:
         for p in node._parents:
-            if p._op is _CONSTANT:
+            if p._operation is _CONSTANT:
                 continue
             a, b = node_id[p], node_id[node]
             if a != b and (a, b) not in drawn:

@@ -77,7 +77,7 @@ def explain(
         return Derivation(root_name, wrt_name, 0.0, 0, [], text)
 
     state = _backward_state(order, root, None)
-    total = state.grads.get(wrt, 0.0) if wrt._op is not _CONSTANT else 0.0
+    total = state.grads.get(wrt, 0.0) if wrt._operation is not _CONSTANT else 0.0
     num_paths, all_paths, children = _paths(order, root, wrt)
     lines = [f"{head} = sum over {num_paths} path{'s' if num_paths != 1 else ''} from "
              f"{wrt_name} to {root_name} of the product of the local derivatives along it"]
@@ -113,7 +113,7 @@ def explain(
                          f"{_fmt(d, precision)}"
                          f" = {_fmt(g * d, precision)}")
     lines.append(f"  total {head} = {_fmt(total, precision)}")
-    if wrt._op is _CONSTANT:
+    if wrt._operation is _CONSTANT:
         pass  # constants get no gradient
     elif wrt.grad == total:
         lines.append(f"  ({wrt_name}.grad = {_fmt(wrt.grad, precision)}: the same)")

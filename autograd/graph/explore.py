@@ -350,7 +350,7 @@ class _Page:
             else:
                 start.append(self._text(element, "data", f"{label} {self._fmt(node.data)}"))
                 born.append(element)
-            if node._op is not _CONSTANT:
+            if node._operation is not _CONSTANT:
                 start.append(self._text(element, "grad", "grad 0"))
         interior = [node for node in self.order if node._parents]
         leaves = [self.names[node] for node in self.order if not node._parents]
@@ -504,7 +504,7 @@ class _Page:
         else:
             kind = KINDS[self.naming.kind(node, self.root)][1]
             rows.append(["value", self._fmt(node.data)])
-            if node._op is _CONSTANT:
+            if node._operation is _CONSTANT:
                 rows.append(["grad", "none: a constant gets no gradient"])
             elif node is self.root:
                 rows.append(["grad", "1: the output, where the backward pass starts"])
@@ -519,13 +519,13 @@ class _Page:
                 derivatives = []
                 for parent, text, d in zip(node._parents, local_texts,
                                            local_derivatives(node)):
-                    if parent._op is _CONSTANT:
+                    if parent._operation is _CONSTANT:
                         continue
                     value = self._fmt(d)
                     derivatives.append(f"∂{self.names[node]}/∂{self.names[parent]} = {text}"
                                        + (f" = {value}" if value != text else ""))
                 panel["locals"] = derivatives
-        if node._op is not _CONSTANT and node is not self.root:
+        if node._operation is not _CONSTANT and node is not self.root:
             panel["paths"] = self._paths_panel(node)
         return panel
 

@@ -35,7 +35,7 @@ MAX_TERMS = 6  # a longer sum (a neuron's dot) is written with its first and las
 def formulas(node: Value, operands: Sequence[str], out: str) -> tuple[str, list[str]]:
     """(forward formula, local derivative formulas in operand order) of ``node``'s
     operation, with the operands called ``operands`` and the result ``out``."""
-    op = node._op
+    op = node._operation
     if OPS.get(op.name) is not op:  # a custom op: its code calls generated helpers
         forward = f"{op.name}({', '.join(operands)})"
         return forward, [f"∂{out}/∂{name}" for name in operands]

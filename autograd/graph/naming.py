@@ -52,7 +52,7 @@ class _Naming:
         they were made (the order of the model's inputs)."""
         if self.module is None:
             return
-        inputs = [node for node in order if not node._parents and node._op is not _CONSTANT
+        inputs = [node for node in order if not node._parents and node._operation is not _CONSTANT
                   and node not in self.parameters and not self.name(node)]
         self.inputs = sorted(inputs, key=lambda n: n._number)
         for i, node in enumerate(self.inputs):
@@ -64,7 +64,7 @@ class _Naming:
     def kind(self, node: Value, root: Value) -> str:
         if node is root:
             return "output"
-        if node._op is _CONSTANT:
+        if node._operation is _CONSTANT:
             return "constant"
         if node._parents:
             return "intermediate"
@@ -77,7 +77,7 @@ class _Naming:
         for node in order:
             if not node._parents or node in owner:
                 continue
-            operands = [p for p in node._parents if p._op is not _CONSTANT]
+            operands = [p for p in node._parents if p._operation is not _CONSTANT]
             for p in operands:
                 if p in self.owner:
                     owner[node] = self.owner[p]
@@ -111,7 +111,7 @@ def _unique_names(order: list[Value], root: Value, naming: _Naming,
     owner = naming.assign_owners(order) if naming.module is not None else {}
 
     def base_name(i: int, node: Value) -> str:
-        if node._op is _CONSTANT:
+        if node._operation is _CONSTANT:
             return _fmt(node.data, precision)
         name = naming.name(node)
         if name:

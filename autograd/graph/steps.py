@@ -25,7 +25,7 @@ def local_derivatives(node: Value) -> tuple[float, ...]:
     parents = node.parents
     if not parents:
         return ()
-    rule = node._op.local_grads
+    rule = node._operation.local_grads
     return tuple(float(d) for d in rule(*[p.data for p in parents], node.data))
 
 
@@ -81,7 +81,7 @@ def _backward_events(order: list[Value], root: Value) -> Iterator[_Step]:
             raise _backward_error(node, error) from None
         updates = []
         for slot, (parent, d) in enumerate(zip(node._parents, locals_)):
-            if parent._op is not _CONSTANT:
+            if parent._operation is not _CONSTANT:
                 first = parent not in grads
                 before = grads.get(parent, 0.0)
                 grads[parent] = before + g * d

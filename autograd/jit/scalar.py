@@ -78,7 +78,7 @@ def _generate(out: Value, names: list[str], placeholders: list[Any],
     for node in order:
         if node._parents or node in variable:
             continue
-        if node._op is not _CONSTANT and node._number < start:
+        if node._operation is not _CONSTANT and node._number < start:
             raise JitError(
                 f"jit: f uses a Value that is not one of its arguments ({node!r}); its "
                 "number would be frozen into the compiled code. Pass such Values (a model's "
@@ -102,14 +102,14 @@ def _generate(out: Value, names: list[str], placeholders: list[Any],
         if not node._parents:
             continue
         inputs = [ref(p) for p in node._parents]
-        code = node._op.code
+        code = node._operation.code
         if callable(code):
             fwd, locals_ = code(inputs, variable[node])
         else:
             template, local_templates = code
             fwd = template.format(*inputs, out=variable[node])
             locals_ = [t.format(*inputs, out=variable[node]) for t in local_templates]
-        forward.append(f"    {variable[node]} = {fwd}  # {node._op.name}")
+        forward.append(f"    {variable[node]} = {fwd}  # {node._operation.name}")
         local_code[node] = locals_
 
     grad_name: dict[Value, str] = {}

@@ -164,7 +164,7 @@ class _Packer:
         for node in order:
             for parent in node._parents:
                 self.consumers.setdefault(parent, []).append(node)
-        dots = [node for node in order if node._op.name == "dot" and node in reachable]
+        dots = [node for node in order if node._operation.name == "dot" and node in reachable]
         for node in dots:
             if node not in self.member_of:
                 self._pack_dots(node, dots)
@@ -228,7 +228,8 @@ class _Packer:
             for candidate in self._unary_consumers(source.members[0]):
                 members = [candidate]
                 for member in source.members[1:]:
-                    match = [c for c in self._unary_consumers(member) if c._op is candidate._op]
+                    match = [c for c in self._unary_consumers(member)
+                             if c._operation is candidate._operation]
                     if not match:
                         break
                     members.append(match[0])
@@ -240,7 +241,7 @@ class _Packer:
     def _unary_consumers(self, node: Value) -> list[Value]:
         return [c for c in self.consumers.get(node, [])
                 if len(c._parents) == 1 and c in self.reachable and c not in self.member_of
-                and c._op.name in _ELEMENTWISE]  # (custom ops cannot take these names)
+                and c._operation.name in _ELEMENTWISE]  # (custom ops cannot take these names)
 
     def _add(self, pack: _Pack) -> None:
         self.packs.append(pack)
@@ -298,7 +299,7 @@ class _Writer:
         self.arg = [_safe_name(f"a_{name}", self.taken) for name in names]
         self.member: dict[Value, tuple[_Pack, int]] = {}
         for k, pack in enumerate(packs, 1):
-            op = pack.members[0]._op.name
+            op = pack.members[0]._operation.name
             pack.name = _safe_name(f"h{k}" if pack.kind == "dot" else f"{op}{k}", self.taken)
             for j, member in enumerate(pack.members):
                 self.member[member] = (pack, j)
@@ -318,11 +319,11 @@ class _Writer:
         vector_of = packer.vector_of
         for node in order:
             if node._parents and node not in self.member and node in reachable:
-                if node._op.name == "logsumexp":
+                if node._operation.name == "logsumexp":
                     v = vector_of(node._parents)
                     if v is not None:
                         self.single_vector[node] = [v]
-                elif node._op.name == "dot":
+                elif node._operation.name == "dot":
                     n = len(node._parents) // 2
                     a, b = vector_of(node._parents[:n]), vector_of(node._parents[n:2 * n])
                     if a is not None and b is not None:
@@ -427,7 +428,7 @@ class _Writer:
             bias = f" + {b_expr}" if b_expr else ""
             self.emit(f"{pack.name} = {self.vector(pack.source)} @ {pack.w_name}.T{bias}")
         else:
-            op = pack.members[0]._op
+            op = pack.members[0]._operation
             template = _vectorized(op.code[0]).format(pack.source.name, out=pack.name)
             self.emit(f"{pack.name} = {template}  # {op.name} of each of the {members} "
                       f"members of {pack.source.name}")
@@ -436,7 +437,7 @@ class _Writer:
     def forward_scalar(self, node: Value) -> None:
         vectors = self.single_vector.get(node)
         name = self.variable[node]
-        if vectors is not None and node._op.name == "logsumexp":
+        if vectors is not None and node._operation.name == "logsumexp":
             self.emit(f"{name} = lse_({self.vector(vectors[0])})  # logsumexp over a vector")
         elif vectors is not None:
             bias = f" + {self.ref(node._parents[-1])}" if len(node._parents) % 2 else ""
@@ -444,12 +445,12 @@ class _Writer:
                       f"{bias}  # dot of two vectors")
         else:
             fwd, _ = self.templates(node)
-            self.emit(f"{name} = {fwd}  # {node._op.name}")
+            self.emit(f"{name} = {fwd}  # {node._operation.name}")
         self.numbers.append(name)
 
     def templates(self, node: Value) -> tuple[str, list[str]]:
         inputs = [self.ref(p) for p in node._parents]
-        code = node._op.code
+        code = node._operation.code
         if callable(code):
             return code(inputs, self.variable[node])
         template, local_templates = code
@@ -504,7 +505,7 @@ class _Writer:
             return
         g = self.grad[node]
         vectors = self.single_vector.get(node)
-        if vectors is not None and node._op.name == "logsumexp":
+        if vectors is not None and node._operation.name == "logsumexp":
             v = self.vector(vectors[0])
             self.add_vector_grad(vectors[0], f"scale_({g}, lse_local_({v}, "
                                              f"{self.variable[node]}))")
@@ -518,7 +519,7 @@ class _Writer:
             return
         _, locals_ = self.templates(node)
         for parent, local in zip(node._parents, locals_):
-            if parent._op is not _CONSTANT and local != "0.0":
+            if parent._operation is not _CONSTANT and local != "0.0":
                 self.add_grad(parent, _term(g, local))
 
     def backward_pack(self, pack: _Pack) -> None:
@@ -527,7 +528,7 @@ class _Writer:
             return
         d = self.grad[pack]
         if pack.kind == "map":
-            op = pack.members[0]._op
+            op = pack.members[0]._operation
             local = _vectorized(op.code[1][0]).format(pack.source.name, out=pack.name)
             self.emit(f"# {op.name}: d {pack.source.name}[k] += d {pack.name}[k] * "
                       f"({op.code[1][0].format('x', out='y')}) with x, y = "
@@ -555,7 +556,7 @@ class _Writer:
             return  # logsumexp's and dot's local derivatives are finite where they are
         _, locals_ = self.templates(node)
         for parent, local in zip(node._parents, locals_):
-            if parent._op is not _CONSTANT and not _is_number(local):
+            if parent._operation is not _CONSTANT and not _is_number(local):
                 name = _safe_name("checked_local", self.taken)
                 self.emit(f"{name} = {local}  # d {self.variable[node]} / d {self.ref(parent)}: "
                           "checked, no gradient flows")
@@ -565,7 +566,7 @@ class _Writer:
         """No gradient reaches the pack; its local derivatives are still computed and
         checked, as eager backward does."""
         if pack.kind == "map":
-            op = pack.members[0]._op
+            op = pack.members[0]._operation
             name = _safe_name(f"checked_{pack.name}", self.taken)
             local = _vectorized(op.code[1][0]).format(pack.source.name, out=pack.name)
             self.emit(f"{name} = {local}  # checked, no gradient flows")

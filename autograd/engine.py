@@ -247,7 +247,34 @@ def apply(op: Op, *operands: Any) -> Value:
 
 
 def _record(op: Op, parents: tuple[Value, ...]) -> Value:
-    return _node(op, parents, op.forward(*[p.data for p in parents]))
+    try:
+        data = op.forward(*[p.data for p in parents])
+    except TypeError:  # (float's own methods refuse an int that was assigned to .data)
+        if not _repair_data(op, parents):
+            raise
+        data = op.forward(*[p.data for p in parents])
+    return _node(op, parents, data)
+
+
+def _repair_data(op: Op, parents: tuple[Value, ...]) -> bool:
+    """After an op's forward refused its operands: a ``.data`` assigned an int, bool or
+    numpy number (``p.data = 0``, micrograd's int bias) becomes the float it stands for
+    -- True if one did; anything else assigned to ``.data`` is a clear error."""
+    repaired = False
+    for position, parent in enumerate(parents, 1):
+        data = parent.data
+        if type(data) is float:
+            continue
+        if _is_real_number(data) and not isinstance(data, Value):
+            parent.data = _to_float(data, f"{op.name}: operand {position}'s .data")
+            repaired = True
+        else:
+            raise TypeError(
+                f"{op.name}: operand {position} has .data = {data!r:.60} "
+                f"({type(data).__name__}); a Value's data must be a number. It was assigned "
+                "directly -- to copy another Value's number write p.data = q.data, not "
+                "p.data = q")
+    return repaired
 
 
 def _node(op: Op, parents: tuple[Value, ...], data: float) -> Value:
@@ -289,7 +316,13 @@ def _non_finite_error(op: Op, parents: tuple[Value, ...], data: float) -> Except
 
 def _record_unary(op: Op, parent: Value) -> Value:
     """:func:`_record` for one operand, without building an argument list."""
-    return _node(op, (parent,), op.forward(parent.data))
+    try:
+        data = op.forward(parent.data)
+    except TypeError:
+        if not _repair_data(op, (parent,)):
+            raise
+        data = op.forward(parent.data)
+    return _node(op, (parent,), data)
 
 
 # ---------------------------------------------------------------------------

@@ -869,14 +869,18 @@ class MLP(Module):
         return self.layers[0].nin
 
     @property
-    def activation(self) -> str:
-        """The hidden layers' activation (as constructed, where the layers differ)."""
-        return self.config()["activation"]
+    def activation(self) -> str | list[Any]:
+        """The hidden layers' activation: a name when they share one (as constructed when
+        there are none), else one entry per hidden layer (see ``Layer.activation``)."""
+        hidden = [layer.activation for layer in self.layers[:-1]]
+        if not hidden:
+            return self._activation
+        return hidden[0] if all(h == hidden[0] for h in hidden) else hidden
 
     @property
-    def output_activation(self) -> str:
-        """The output layer's activation (as constructed, where its neurons differ)."""
-        return self.config()["output_activation"]
+    def output_activation(self) -> str | list[str]:
+        """The output layer's activation (a list when its neurons differ)."""
+        return self.layers[-1].activation
 
     def forward(self, x: Sequence[Any]) -> Value | list[Value]:
         """The outputs for one sample: a list, or a Value when there is one output."""

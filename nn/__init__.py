@@ -1,9 +1,10 @@
 """Neural networks from scalar Values: modules, losses, optimizers, metrics, training.
 
-Layout: ``modules`` (Module, Neuron, Layer, MLP), ``perceptron``, ``losses``,
-``optim`` (SGD, Adam, AdamW), ``metrics``, ``data`` (Iris, moons, splitting,
-scaling), ``training`` (fit) and ``cli``
-(the ``chainrule`` command).
+Layout: ``module`` (Module and its tracked containers), ``layers`` (Neuron, Layer, MLP),
+``preprocessing`` (Standardize, Classifier), ``model_files`` (save format, load),
+``perceptron``, ``losses``, ``optim`` (SGD, Adam, AdamW), ``metrics``, ``data`` (Iris,
+moons, splitting, scaling), ``training`` (fit) and ``cli`` (the ``chainrule`` command);
+``modules`` gathers the public names of the first four.
 """
 
 import autograd as _autograd
@@ -20,6 +21,7 @@ if not hasattr(_autograd, "__chainrule__"):  # another package named autograd ca
 
 __chainrule__ = True  # tells chainrule's command that this nn is chainrule's
 
+from .layers import MLP, Layer, Neuron
 from .losses import (
     batch_loss,
     binary_cross_entropy,
@@ -29,9 +31,11 @@ from .losses import (
     nll_loss,
 )
 from .metrics import accuracy, confusion_matrix, predict
-from .modules import MLP, Classifier, Layer, Module, Neuron, Standardize, load
+from .model_files import load
+from .module import Module, ModuleDict, ModuleList
 from .optim import SGD, Adam, AdamW
 from .perceptron import Perceptron
+from .preprocessing import Classifier, Standardize
 from .training import History, TrainingDiverged, fit
 
 __all__ = [
@@ -43,6 +47,8 @@ __all__ = [
     "History",
     "Layer",
     "Module",
+    "ModuleDict",
+    "ModuleList",
     "Neuron",
     "Perceptron",
     "Standardize",

@@ -38,9 +38,11 @@ from autograd.expr import FUNCTIONS, ExpressionError, parse_expression
 from autograd.files import write_atomic, write_json
 
 from . import data
+from .layers import ACTIVATIONS, INITS, MLP
 from .metrics import confusion_matrix, predict
-from .modules import ACTIVATIONS, INITS, MLP, Classifier, Standardize, load
+from .model_files import load
 from .optim import SGD, Adam
+from .preprocessing import Classifier, Standardize
 from .training import History, TrainingDiverged, fit
 
 __all__ = ["main"]

@@ -18,7 +18,8 @@ import numpy as np
 
 from autograd import no_grad
 
-from .modules import MODULE_TYPES, Neuron, _check_budget, _fields, _size
+from .layers import Neuron
+from .model_files import MODULE_TYPES, _check_budget, _fields, _size
 
 __all__ = ["Perceptron"]
 

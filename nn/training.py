@@ -16,7 +16,7 @@ from autograd import jit as autograd_jit
 
 from .losses import LOSSES, _as_list, batch_loss, binary_cross_entropy, cross_entropy, mse_loss
 from .metrics import accuracy
-from .modules import Module
+from .module import Module
 from .optim import SGD, Optimizer
 
 __all__ = ["EXPLODES_AT", "History", "TrainingDiverged", "fit"]

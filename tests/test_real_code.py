@@ -24,8 +24,7 @@ from autograd import (
     no_grad,
     topological_order,
 )
-from nn import MLP, SGD, Adam, AdamW, Layer, Module, Neuron, load
-from nn.modules import ModuleDict, ModuleList
+from nn import MLP, SGD, Adam, AdamW, Layer, Module, ModuleDict, ModuleList, Neuron, load
 
 # -- 1. math.* on a Value: refused, not silently detached ---------------------------
 

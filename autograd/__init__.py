@@ -48,6 +48,7 @@ from .ops import (
     sinh,
     sqrt,
     step,
+    stop_gradient,
     tan,
     tanh,
 )
@@ -100,6 +101,7 @@ __all__ = [
     "softmax",
     "sqrt",
     "step",
+    "stop_gradient",
     "tan",
     "tanh",
     "topological_order",

@@ -2,7 +2,8 @@
 
 A Value is a node of a directed acyclic graph. An interior node stores its
 operation (an :class:`~autograd.ops.Op` from the op table) and its parents, a
-tuple in operand order; nothing else. There are no closures, so a node never
+tuple in operand order (and, only if given, a label or attributes a user set, in
+a ``__dict__`` made on first use). There are no closures, so a node never
 refers to itself through a cycle and a graph is freed by reference counting
 the moment it is dropped.
 
@@ -168,16 +169,25 @@ def _report_read(what: str) -> None:
         watch(sys._getframe(2), what)
 
 
-def _comparison(symbol: str, compare: Callable[[float, float], bool]) -> Callable[..., Any]:
+def _comparison(symbol: str, compare: Callable[[Any, Any], bool],
+                identity: bool = False) -> Callable[..., Any]:
     """A comparison method of Value: ``a <symbol> b`` compares ``a.data`` with ``b``'s
-    number and returns a plain bool (not a node, not differentiable)."""
+    number and returns a plain bool (not a node, not differentiable). With ``identity``
+    (``==``, ``!=``) two Values are compared as nodes: ``a == b`` is ``a is b``."""
 
     def method(self: Value, other: Any) -> Any:
+        if identity and isinstance(other, Value):
+            return compare(id(self), id(other))
         _report_read(symbol)  # (called directly from the user's expression)
         number = _comparable(other)
         return NotImplemented if number is NotImplemented else compare(self.data, number)
 
-    method.__doc__ = f"``a {symbol} b``: ``a.data {symbol} b.data``, a bool."
+    if identity:
+        same = "is" if symbol == "==" else "is not"
+        method.__doc__ = (f"``a {symbol} b``: for two Values, ``a {same} b`` (the same "
+                          f"node); with a number, ``a.data {symbol} b``.")
+    else:
+        method.__doc__ = f"``a {symbol} b``: ``a.data {symbol}`` b's number, a bool."
     return method
 
 
@@ -265,7 +275,7 @@ def _repair_data(op: Op, parents: tuple[Value, ...]) -> bool:
         data = parent.data
         if type(data) is float:
             continue
-        if _is_real_number(data) and not isinstance(data, Value):
+        if _is_real_number(data):
             parent.data = _to_float(data, f"{op.name}: operand {position}'s .data")
             repaired = True
         else:
@@ -318,10 +328,8 @@ def _record_unary(op: Op, parent: Value) -> Value:
     """:func:`_record` for one operand, without building an argument list."""
     try:
         data = op.forward(parent.data)
-    except TypeError:
-        if not _repair_data(op, (parent,)):
-            raise
-        data = op.forward(parent.data)
+    except TypeError:  # (see _record)
+        return _record(op, (parent,))
     return _node(op, (parent,), data)
 
 
@@ -460,23 +468,8 @@ class Value:
     # walks expect, and agree with hashing (by identity, so Values are dict keys and
     # set members). ``v == 0`` (a number on one side) compares the number.
 
-    def __eq__(self, other: Any) -> Any:
-        """``a == b``: for two Values, ``a is b`` (the same node); with a number,
-        ``a.data == b``. A bool, never a node."""
-        if isinstance(other, Value):
-            return self is other
-        _report_read("==")
-        number = _comparable(other)
-        return NotImplemented if number is NotImplemented else self.data == number
-
-    def __ne__(self, other: Any) -> Any:
-        """``a != b``: for two Values, ``a is not b``; with a number, ``a.data != b``."""
-        if isinstance(other, Value):
-            return self is not other
-        _report_read("!=")
-        number = _comparable(other)
-        return NotImplemented if number is NotImplemented else self.data != number
-
+    __eq__ = _comparison("==", operator.eq, identity=True)
+    __ne__ = _comparison("!=", operator.ne, identity=True)
     __lt__ = _comparison("<", operator.lt)
     __le__ = _comparison("<=", operator.le)
     __gt__ = _comparison(">", operator.gt)
@@ -574,6 +567,9 @@ class Value:
     def relu(self) -> Value:
         """max(0, x); d/dx = 1 for x > 0, else 0."""
         x = self.data  # the op table's forward, inlined: relu runs once per hidden neuron
+        if type(x) is not float:
+            _repair_data(_RELU, (self,))
+            x = self.data
         return _node(_RELU, (self,), x if x > 0.0 else 0.0)
 
     def step(self) -> Value:
@@ -669,69 +665,35 @@ class Value:
         # it adds grad(node) * local to each operand. Every result is checked: a
         # gradient that is not finite raises, naming the op where it arose.
         self.grad = seed
-        chain_rule = Value._backward
+        chain_rule = _chain_rule_step
         for node in interior:
-            chain_rule(node)
-
-    def _backward(self) -> None:
-        """One step of backpropagation, micrograd's ``_backward``: the chain rule at this
-        node alone, ``parent.grad += self.grad * d(self)/d(parent)`` for each operand, with
-        the local derivatives from the op table. ``backward()`` calls it on every interior
-        node in reverse topological order; calling it by hand, node by node from the
-        output (after ``out.grad = 1.0``), is the lecture's manual backprop. A leaf has
-        nothing to pass on. A gradient or local derivative that is not a finite number
-        raises OverflowError naming the operation, as in ``backward()``."""
-        parents = self._parents
-        if not parents:
-            return
-        g = self.grad
-        if g - g != 0.0:  # the sum of finite contributions overflowed
-            raise _gradient_error(self, None, g, None)
-        op = self._operation
-        if op is _DOT:  # d/dw_i = x_i, d/dx_i = w_i, d/db = 1 (ops.py), unrolled
-            if g == 0.0:  # finite locals times 0 add nothing (an inactive ReLU unit)
-                return
-            n = len(parents) >> 1
-            if -1.0 <= g <= 1.0:  # |g * data| <= |data|: no product can overflow
+            g = node.grad
+            if g - g != 0.0:  # the sum of finite contributions overflowed
+                raise _gradient_error(node, None, g, None)
+            op = node._operation
+            if op is _DOT:  # d/dw_i = x_i, d/dx_i = w_i, d/db = 1 (ops.py), unrolled
+                if g == 0.0:  # finite locals times 0 add nothing (an inactive ReLU unit)
+                    continue
+                parents = node._parents
+                n = len(parents) >> 1
+                check = 0.0  # the sum of the new grads: inf or nan if any of them is
                 for w, x in zip(parents, parents[n : 2 * n]):  # (zip stops after n)
-                    w.grad += g * x.data
-                    x.grad += g * w.data
+                    w.grad = a = w.grad + g * x.data
+                    x.grad = b = x.grad + g * w.data
+                    check += a + b
+                if len(parents) & 1:
+                    parents[-1].grad = a = parents[-1].grad + g
+                    check += a
+                if check - check != 0.0:  # (or a sum of finite grads overflowed)
+                    _refuse_non_finite(node, g)
+            elif op is _RELU:  # d/dx relu(x) = 1[x > 0] (ops.py), unrolled
+                if node.data > 0.0:  # relu(x) > 0 exactly when x > 0
+                    parent = node._parents[0]
+                    parent.grad = a = parent.grad + g
+                    if a - a != 0.0:
+                        _refuse_non_finite(node, g)
             else:
-                for i, (w, x) in enumerate(zip(parents[:n], parents[n : 2 * n])):
-                    w.grad += g * x.data
-                    x.grad += g * w.data
-                    if w.grad - w.grad != 0.0:  # d/dw_i = x_i
-                        raise _gradient_error(self, i, g, x.data)
-                    if x.grad - x.grad != 0.0:  # d/dx_i = w_i
-                        raise _gradient_error(self, n + i, g, w.data)
-            if len(parents) & 1:
-                parents[-1].grad += g
-            return
-        if op is _RELU:  # d/dx relu(x) = 1[x > 0] (ops.py), unrolled
-            if self.data > 0.0:  # relu(x) > 0 exactly when x > 0
-                parents[0].grad += g
-            return
-        arity = len(parents)
-        try:
-            if arity == 1:  # (one and two operands without argument lists: most nodes)
-                local = op.local_grads(parents[0].data, self.data)
-            elif arity == 2:
-                local = op.local_grads(parents[0].data, parents[1].data, self.data)
-            else:
-                local = op.local_grads(*[p.data for p in parents], self.data)
-        except (ZeroDivisionError, OverflowError, ValueError) as error:
-            raise _backward_error(self, error) from None
-        if arity == 2:
-            a, b = parents
-            a.grad += g * local[0]  # constants ignore this: their grad stays 0
-            b.grad += g * local[1]
-            if a.grad - a.grad == 0.0 and b.grad - b.grad == 0.0:
-                return
-        for slot, (parent, d) in enumerate(zip(parents, local)):
-            if arity != 2:
-                parent.grad += g * d
-            if parent.grad - parent.grad != 0.0:  # inf or nan (0 * inf included)
-                raise _gradient_error(self, slot, g, d)
+                chain_rule(node)
 
     # -- micrograd's names for the graph (the lecture's cells use them) ------------
 
@@ -794,6 +756,67 @@ _next_number = itertools.count().__next__  # creation order: operands before res
 _creation_number = operator.attrgetter("_number")
 
 
+def _chain_rule_step(self: Value) -> None:
+    """One step of backpropagation, micrograd's ``_backward`` (``v._backward()``): the
+    chain rule at this node alone, ``parent.grad += self.grad * d(self)/d(parent)`` for
+    each operand, with the local derivatives from the op table. ``backward()`` applies
+    it to every interior node in reverse topological order (with the rules of ``dot``
+    and ``relu`` unrolled: the same arithmetic, the same checks); calling it by hand,
+    node by node from the output (after ``out.grad = 1.0``), is the lecture's manual
+    backprop. A leaf has nothing to pass on. A gradient or local derivative that is
+    not a finite number raises OverflowError naming the operation, as in
+    ``backward()``."""
+    parents = self._parents
+    if not parents:
+        return
+    g = self.grad
+    if g - g != 0.0:  # the sum of finite contributions overflowed
+        raise _gradient_error(self, None, g, None)
+    op = self._operation
+    arity = len(parents)
+    try:
+        if arity == 1:  # (one and two operands without argument lists: most nodes)
+            local = op.local_grads(parents[0].data, self.data)
+        elif arity == 2:
+            local = op.local_grads(parents[0].data, parents[1].data, self.data)
+        else:
+            local = op.local_grads(*[p.data for p in parents], self.data)
+    except (ZeroDivisionError, OverflowError, ValueError) as error:
+        raise _backward_error(self, error) from None
+    if arity == 2:  # (unrolled: the same additions and checks as the loop below)
+        a, b = parents
+        a.grad = da = a.grad + g * local[0]  # constants ignore this: their grad stays 0
+        b.grad = db = b.grad + g * local[1]
+        if da - da == 0.0 and db - db == 0.0:
+            return
+        _refuse_non_finite(self, g)  # (b.grad when a is b; a constant's grad stays 0)
+        return
+    for slot, (parent, d) in enumerate(zip(parents, local)):
+        parent.grad += g * d  # constants ignore this: their grad stays 0
+        if parent.grad - parent.grad != 0.0:  # inf or nan (0 * inf included)
+            raise _gradient_error(self, slot, g, d)
+
+
+class _MicrogradBackward:
+    """``v._backward``: micrograd's name for one node's step of backpropagation
+    (:func:`_chain_rule_step`), a bound method. Assigning it (micrograd's
+    ``out._backward = fn``) is refused: chainrule's steps come from the op table, which
+    ``backward()`` reads -- a function stored on the node would never run."""
+
+    def __get__(self, node: Any, owner: Any = None) -> Any:
+        return self if node is None else _chain_rule_step.__get__(node, owner)
+
+    def __set__(self, node: Any, value: Any) -> None:
+        raise AttributeError(
+            "_backward cannot be assigned: chainrule computes every node's step of the chain "
+            "rule from the op table (backward() would never call a function stored here); "
+            "for an operation of your own, define it with autograd.custom_op(name, forward, "
+            "local_grads)")
+
+
+Value._backward = _MicrogradBackward()  # type: ignore[assignment,method-assign]
+
+
 class _Constant(Value):
     """A number taking part in an operation (``x * 2``): a leaf with no gradient."""
 
@@ -851,6 +874,17 @@ def topological_order(root: Value) -> list[Value]:
             stack.append((node, True))
             stack.extend((p, False) for p in reversed(node._parents) if p not in visited)
     return order
+
+
+def _refuse_non_finite(node: Value, g: float) -> None:
+    """The check of backward's unrolled steps, after the sum of the grads they updated
+    was not finite: raise as the general step does, naming the first operand whose
+    grad is not finite (none: finite grads whose sum overflowed, nothing wrong)."""
+    parents = node._parents
+    for slot, parent in enumerate(parents):
+        if parent.grad - parent.grad != 0.0:
+            local = node._operation.local_grads(*[p.data for p in parents], node.data)
+            raise _gradient_error(node, slot, g, local[slot])
 
 
 def _gradient_error(node: Value, slot: int | None, g: float, d: float | None) -> Exception:

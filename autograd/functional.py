@@ -24,9 +24,11 @@ from typing import Any
 import numpy as np
 
 from .engine import (
+    _CONSTANT,
     Value,
     _constant,
     _creation_number,
+    _gradient_error,
     _record,
     _to_float,
     backpropagate,
@@ -265,7 +267,9 @@ def jvp(
             raise type(error)(f"jvp through {node._operation.name}({inputs}): the local derivative "
                               f"is not a finite number there ({error})") from None
         total = 0.0
-        for parent, d in zip(node._parents, local):
+        for slot, (parent, d) in enumerate(zip(node._parents, local)):
+            if d - d != 0.0 and parent._operation is not _CONSTANT:  # backward's rule:
+                raise _gradient_error(node, slot, 0.0, d)  # refused, whatever the tangent
             t = tangent.get(parent)
             if t:  # constants and untouched leaves carry no tangent
                 total += d * t

@@ -12,8 +12,8 @@ from operator import attrgetter
 from operator import mul as _mul
 from typing import Any
 
-from .engine import Value, _node, _record, as_value
-from .ops import OPS
+from .engine import Value, _node, _record, _repair_data, as_value
+from .ops import OPS, stop_gradient
 
 __all__ = ["dot", "dots", "log_softmax", "logsumexp", "softmax"]
 
@@ -64,6 +64,8 @@ def dots(
                 raise TypeError
         except (AttributeError, TypeError):  # numbers among the weights: make them constants
             w = _values(w, "dot")
+            if _repair_data(_DOT, (*w, *x)):  # a .data that was assigned an int
+                xdata = [v.data for v in x]
             total = sum(map(_mul, map(_data, w), xdata))
         if b is None:
             out.append(_node(_DOT, (*w, *x), total))
@@ -84,21 +86,26 @@ def logsumexp(values: Sequence[Any]) -> Value:
 
 
 def log_softmax(values: Sequence[Any]) -> list[Value]:
-    """log softmax(x)_i = x_i - logsumexp(x); stable and accurate for any finite inputs.
+    """log softmax(x)_i = x_i - logsumexp(x); stable and accurate for any finite inputs
+    whose differences fit in a float (|x_i - x_j| < 1.8e308; beyond, the difference
+    itself overflows and the subtraction is refused, naming it).
 
-    Computed as z_i - logsumexp(z) with z_i = x_i - max(x): the shift is a
-    constant (it cancels from every derivative) that keeps the subtraction
-    free of cancellation, so ``softmax([1000.0, 1000.0])`` is exactly 0.5.
+    Computed as z_i - logsumexp(z) with z_i = x_i - m, where m is the largest input
+    through ``stop_gradient``: log softmax does not depend on m, so its derivative
+    through m is exactly 0 and the shift only keeps the subtraction free of
+    cancellation (``softmax([1000.0, 1000.0])`` is exactly 0.5). As JAX does, m is an
+    operation of the graph, not a number fixed when the graph is built, so ``jit``
+    computes it from each call's inputs.
     """
     xs = _values(values, "log_softmax")
-    shift = max(x.data for x in xs)
+    shift = stop_gradient(max(xs, key=_data))
     zs = [x - shift for x in xs]
     lse = logsumexp(zs)
     return [z - lse for z in zs]
 
 
 def softmax(values: Sequence[Any]) -> list[Value]:
-    """softmax(x)_i = exp(x_i) / sum_j exp(x_j), computed as exp(x_i - logsumexp(x)).
+    """softmax(x)_i = exp(x_i) / sum_j exp(x_j), computed as exp(log_softmax(x)_i).
 
     Every exponent is <= 0, so nothing overflows; d softmax_i / d x_j =
     softmax_i (1[i = j] - softmax_j).

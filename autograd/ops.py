@@ -42,6 +42,7 @@ __all__ = [
     "sinh",
     "sqrt",
     "step",
+    "stop_gradient",
     "tan",
     "tanh",
 ]
@@ -129,7 +130,11 @@ def _custom_op_named(key: str, name: str) -> Op:
 
 
 def _data(x) -> float:
-    return x if type(x) is float else x.data
+    """The number of a Value, or the number itself (a float, or a numpy float that was
+    assigned to a Value's .data)."""
+    if type(x) is float:
+        return x
+    return x.data if hasattr(x, "_operation") else x
 
 
 def _fmt(x: float) -> str:
@@ -214,13 +219,26 @@ def _pow_forward(x: float, y: float) -> float:
 
 
 def _pow_variable_exponent_forward(x: float, y: float) -> float:
-    """x ** y where the exponent is differentiated: d/dy = x**y * log(x) needs x > 0."""
-    if x <= 0.0:
+    """x ** y where the exponent is differentiated: d/dy = x**y * log(x) needs x > 0, or
+    x = 0 with y > 0 (a base that rounded to 0: x**y = 0, and d/dy = 0, the limit of
+    x**y log(x), as PyTorch takes it)."""
+    if x < 0.0 or (x == 0.0 and not y > 0.0):
         raise ValueError(
             f"pow: base must be > 0 when the exponent is a Value (d/dy x**y = x**y * log(x)), "
-            f"got base {_fmt(x)}; use a plain number as exponent, or make the base positive"
+            f"got {_fmt(x)} ** {_fmt(y)}; use a plain number as exponent, or make the base "
+            "positive"
         )
     return _pow_forward(x, y)
+
+
+def _exponent_local(x, out):
+    """d/dy x**y = x**y log(x), and 0 at x = 0 (where x**y = 0: the limit)."""
+    return 0.0 if _data(x) == 0.0 else out * log(x)
+
+
+def _dexponent(x: float, out: float) -> float:
+    """The jit's d/dy x**y, :func:`_exponent_local` on floats."""
+    return 0.0 if x == 0.0 else out * _log_forward(x)
 
 
 def _pow_local(x, c, out):
@@ -271,8 +289,21 @@ def _logsumexp_forward(*xs: float) -> float:
 
 
 def _logsumexp_local(*args):
-    *inputs, out = args
-    return tuple(exp(x - out) for x in inputs)  # softmax_i = exp(x_i - logsumexp(x))
+    """d/dx_i logsumexp(x) = softmax(x)_i = exp(x_i - m) / sum_j exp(x_j - m) for the
+    constant m = max(x) (the same function for any m: higher derivatives are exact).
+    Not exp(x_i - out): out is rounded at the scale of x, so at x = [1e17, 1e17]
+    exp(x_i - out) is 1 for both and the gradient would sum to 2."""
+    inputs = args[:-1]
+    m = max(map(_data, inputs))
+    weights = [exp(x - m) for x in inputs]
+    values = any(hasattr(w, "_operation") for w in weights)  # a differentiable pass
+    total = sum(weights) if values else math.fsum(weights)
+    return tuple(w / total for w in weights)
+
+
+def _softmax_at(i: int, *xs: float) -> float:
+    """The jit's d/dx_i logsumexp(xs), :func:`_logsumexp_local`'s arithmetic on floats."""
+    return _logsumexp_local(*xs, None)[i]
 
 
 def _dot_code(inputs: list[str], out: str) -> tuple[str, list[str]]:
@@ -285,7 +316,9 @@ def _dot_code(inputs: list[str], out: str) -> tuple[str, list[str]]:
 
 
 def _logsumexp_code(inputs: list[str], out: str) -> tuple[str, list[str]]:
-    return f"logsumexp({', '.join(inputs)})", [f"exp({x} - {out})" for x in inputs]
+    arguments = ", ".join(inputs)
+    return f"logsumexp({arguments})", [f"softmax_at({i}, {arguments})"
+                                        for i in range(len(inputs))]
 
 
 def _relu(x: float) -> float:
@@ -352,7 +385,11 @@ def _mod_forward(a: float, b: float) -> float:
 
 
 def _floor_quotient(a, b) -> float:
-    return float(math.floor(_data(a) / _data(b)))
+    """floor(a / b) as Python's float ``//`` computes it: exact where a / b rounds to 0
+    (-1e-300 // 1e30 is -1.0) and infinite, not an error, where it overflows -- the
+    derivative for a constant divisor is not used, and for a Value divisor an infinite
+    one is refused by the engine's check, naming the op."""
+    return _data(a) // _data(b)
 
 
 def _share_of_max(a, b) -> float:
@@ -362,12 +399,47 @@ def _share_of_max(a, b) -> float:
 
 
 def _atan2_local(y, x, out):
-    # d/dy atan2(y, x) = x / (x^2 + y^2), d/dx = -y / (x^2 + y^2); undefined at (0, 0)
-    r2 = x * x + y * y
-    if _data(r2) == 0.0:
+    """d/dy atan2(y, x) = x / (x^2 + y^2), d/dx = -y / (x^2 + y^2); undefined at (0, 0).
+
+    Computed with both coordinates divided by s = max(|x|, |y|) (a constant: the same
+    function for any s, so higher derivatives are exact): x / (x^2 + y^2) =
+    u / (s (u^2 + v^2)) with u = x / s, v = y / s. The squares of x and y themselves
+    would overflow beyond 1e154 or vanish below 1e-162."""
+    scale = max(abs(_data(x)), abs(_data(y)))
+    if scale == 0.0:
         raise ZeroDivisionError("atan2: the derivative at (0, 0) is undefined (the angle "
                                 "jumps there); move the point away from the origin")
-    return (x / r2, -y / r2)
+    u, v = x / scale, y / scale
+    r = scale * (u * u + v * v)  # (x^2 + y^2) / s, between s and 2 s
+    return (u / r, -v / r)
+
+
+def _atan2_code(inputs: list[str], out: str) -> tuple[str, list[str]]:
+    y, x = inputs
+    return f"atan2({y}, {x})", [f"datan2_dy({y}, {x})", f"datan2_dx({y}, {x})"]
+
+
+def _datan2_dy(y: float, x: float) -> float:
+    """The jit's d/dy atan2(y, x): :func:`_atan2_local`'s arithmetic on floats."""
+    return _atan2_local(y, x, None)[0]
+
+
+def _datan2_dx(y: float, x: float) -> float:
+    return _atan2_local(y, x, None)[1]
+
+
+def _atan_local(x, out):
+    """d/dx atan(x) = 1 / (1 + x^2); beyond |x| = 1 as w^2 / (1 + w^2) with w = 1 / x,
+    where x^2 would overflow (|x| > 1e154) in a differentiable pass."""
+    if abs(_data(x)) > 1.0:
+        w = 1.0 / x
+        return (w * w / (1.0 + w * w),)
+    return (1.0 / (1.0 + x * x),)
+
+
+def _datan(x: float) -> float:
+    """The jit's d/dx atan(x), :func:`_atan_local` on floats."""
+    return _atan_local(x, None)[0]
 
 
 #: the functions the code templates may call, for plain floats (autograd.jit adds
@@ -397,6 +469,11 @@ CODE_HELPERS: dict[str, Callable[..., float]] = {
     "log1p": _log1p_forward,
     "expm1": _expm1_forward,
     "atan2": math.atan2,
+    "datan": _datan,
+    "dexponent": _dexponent,
+    "datan2_dy": _datan2_dy,
+    "datan2_dx": _datan2_dx,
+    "softmax_at": _softmax_at,
     "mod": _mod_forward,
     "floordiv": _floor_quotient,
     "maximum": max,
@@ -431,12 +508,12 @@ OPS: dict[str, Op] = {
            ("pow({0}, {1})", ("dpow({0}, {1})", "0.0"))),
         # c ** y, c a constant > 0: d/dy = c^y log(c)
         Op("rpow", "**", _pow_variable_exponent_forward,
-           lambda c, y, out: (0.0, out * log(c)), 2,
-           ("powv({0}, {1})", ("0.0", "{out} * log({0})"))),
+           lambda c, y, out: (0.0, _exponent_local(c, out)), 2,
+           ("powv({0}, {1})", ("0.0", "dexponent({0}, {out})"))),
         # x ** y, both Values, x > 0: d/dx = y x^(y-1), d/dy = x^y log(x)
         Op("powv", "**", _pow_variable_exponent_forward,
-           lambda x, y, out: (y * x ** (y - 1.0), out * log(x)), 2,
-           ("powv({0}, {1})", ("{1} * pow({0}, {1} - 1.0)", "{out} * log({0})"))),
+           lambda x, y, out: (y * x ** (y - 1.0), _exponent_local(x, out)), 2,
+           ("powv({0}, {1})", ("{1} * pow({0}, {1} - 1.0)", "dexponent({0}, {out})"))),
         # d/dx e^x = e^x
         Op("exp", "exp", _exp_forward, lambda x, out: (out,), 1, ("exp({0})", ("{out}",))),
         # d/dx log x = 1/x
@@ -456,7 +533,8 @@ OPS: dict[str, Op] = {
         # Heaviside step: 1[x > 0]; its derivative is 0 wherever it exists
         Op("step", "step", _step, lambda x, out: (0.0,), 1, ("step({0})", ("0.0",))),
         # d/dx |x| = sign(x) (0 at 0, as in PyTorch)
-        Op("abs", "abs", abs, lambda x, out: (_sign(_data(x)),), 1, ("abs({0})", ("sign({0})",))),
+        Op("abs", "abs", math.fabs, lambda x, out: (_sign(_data(x)),), 1,
+           ("abs({0})", ("sign({0})",))),
         # d/dx sin x = cos x
         Op("sin", "sin", math.sin, lambda x, out: (cos(x),), 1, ("sin({0})", ("cos({0})",))),
         # d/dx cos x = -sin x
@@ -471,8 +549,7 @@ OPS: dict[str, Op] = {
         Op("acos", "acos", _acos_forward, lambda x, out: (-1.0 / sqrt(1.0 - x * x),), 1,
            ("acos({0})", ("-1.0 / sqrt(1.0 - {0} * {0})",))),
         # d/dx atan x = 1 / (1 + x^2)
-        Op("atan", "atan", math.atan, lambda x, out: (1.0 / (1.0 + x * x),), 1,
-           ("atan({0})", ("1.0 / (1.0 + {0} * {0})",))),
+        Op("atan", "atan", math.atan, _atan_local, 1, ("atan({0})", ("datan({0})",))),
         # d/dx sinh x = cosh x
         Op("sinh", "sinh", _sinh_forward, lambda x, out: (cosh(x),), 1,
            ("sinh({0})", ("cosh({0})",))),
@@ -486,9 +563,7 @@ OPS: dict[str, Op] = {
         Op("expm1", "expm1", _expm1_forward, lambda x, out: (out + 1.0,), 1,
            ("expm1({0})", ("{out} + 1.0",))),
         # atan2(y, x): the angle of the point (x, y); d/dy = x / r^2, d/dx = -y / r^2
-        Op("atan2", "atan2", math.atan2, _atan2_local, 2,
-           ("atan2({0}, {1})", ("{1} / ({1} * {1} + {0} * {0})",
-                                "-{0} / ({1} * {1} + {0} * {0})"))),
+        Op("atan2", "atan2", math.atan2, _atan2_local, 2, _atan2_code),
         # a mod b = a - b floor(a / b) (sign of b, as torch.remainder): d/da = 1,
         # d/db = -floor(a / b) (piecewise constant quotient)
         Op("mod", "%", _mod_forward, lambda a, b, out: (1.0, -_floor_quotient(a, b)), 2,
@@ -503,6 +578,9 @@ OPS: dict[str, Op] = {
            ("minimum({0}, {1})", ("share({1}, {0})", "share({0}, {1})"))),
         # identity, used to make a fresh differentiation variable of a Value: d/dx x = 1
         Op("identity", "id", lambda x: x, lambda x, out: (1.0,), 1, ("{0}", ("1.0",))),
+        # stop_gradient(x) = x, with derivative 0 by definition (JAX's stop_gradient): a
+        # number computed from the graph that the chain rule treats as a constant
+        Op("stop_gradient", "sg", lambda x: x, lambda x, out: (0.0,), 1, ("{0}", ("0.0",))),
         # w.x (+ b): d/dw_i = x_i, d/dx_i = w_i, d/db = 1
         Op("dot", "dot", _dot_forward, _dot_local, None, _dot_code),
         # log sum exp(x): d/dx_i = softmax(x)_i
@@ -558,6 +636,18 @@ sinh = _unary_form("sinh", "Hyperbolic sine; d/dx = cosh(x)")
 cosh = _unary_form("cosh", "Hyperbolic cosine; d/dx = sinh(x)")
 log1p = _unary_form("log1p", "log(1 + x), exact for tiny x (x > -1); d/dx = 1 / (1 + x)")
 expm1 = _unary_form("expm1", "e**x - 1, exact for tiny x; d/dx = e**x")
+
+
+def stop_gradient(x: Any) -> Any:
+    """``x``'s value, with derivative 0 (JAX's ``lax.stop_gradient``): the chain rule
+    passes nothing through it. Unlike ``Value.detach()`` (a new leaf, a number fixed when
+    it is made) it is an operation of the graph, so ``jit`` recomputes it on every call.
+    A float for a number, a Value for a Value."""
+    if hasattr(x, "_operation"):
+        from .engine import apply  # (the engine imports this module)
+
+        return apply(OPS["stop_gradient"], x)
+    return _real(x, "stop_gradient")
 
 
 def _binary_form(name: str, doc: str) -> Callable[[Any, Any], Any]:

@@ -316,8 +316,8 @@ class MLP(Module):
     def config(self) -> dict[str, Any]:
         """Sizes and activations, read from the layers: ``activation`` (hidden layers)
         and ``output_activation``, or -- when a layer's neurons differ, or the hidden
-        layers do -- also ``activations``, one entry per layer (a name, or a list of one
-        per neuron)."""
+        layers do -- ``activations`` instead, one entry per layer (a name, or a list of
+        one per neuron)."""
         actual = [layer.activation for layer in self.layers]
         hidden, output = actual[:-1], actual[-1]
         config = {"type": "MLP", "nin": self.nin, "nouts": [layer.nout for layer in self.layers]}
@@ -325,16 +325,15 @@ class MLP(Module):
                 not hidden or isinstance(hidden[0], str)):
             config["activation"] = hidden[0] if hidden else self._activation
             config["output_activation"] = output
-        else:
-            config["activation"] = self._activation
-            config["output_activation"] = self._output_activation
+        else:  # (then activations alone says what each layer computes)
             config["activations"] = actual
         return config
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> MLP:
         nin, nouts, activation, output_activation, activations = _fields(
-            config, "MLP", optional={"output_activation": "linear", "activations": None},
+            config, "MLP", optional={"activation": "relu", "output_activation": "linear",
+                                     "activations": None},
             nin=_size, nouts=_sizes, activation=_activation,
             output_activation=_activation,
             activations=lambda x: type(x) is list and all(map(_activations, x)))

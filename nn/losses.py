@@ -69,7 +69,7 @@ def mse_loss(prediction: Value | Sequence[Value], target: Any) -> Value:
 def binary_cross_entropy(probability: Value | Sequence[Value], target: Any) -> Value:
     """-(y log p + (1 - y) log(1 - p)) for a probability p in (0, 1) and a label y in {0, 1}."""
     (p,) = _one_output(probability, "binary_cross_entropy")
-    y = float(target)
+    y = target.data if isinstance(target, Value) else float(target)  # (a label: a number)
     if y not in (0.0, 1.0):
         raise ValueError(f"binary_cross_entropy: target must be 0 or 1, got {target!r}")
     p = p if isinstance(p, Value) else Value(p)

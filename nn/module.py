@@ -14,6 +14,7 @@ import contextlib
 import functools
 import math
 import os
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -41,8 +42,11 @@ __all__ = ["Module", "ModuleDict", "ModuleList"]
 # cached. Any change of structure -- setting or deleting a module attribute that is (or
 # was) a Value, Module or container, or changing a list or dict a module holds, at any
 # depth -- bumps one global version, and every cache built before it is rebuilt on its
-# next use. That is why a module keeps tracked copies of the lists and dicts assigned to
-# it (and of those inside them, and inside tuples): they report their own changes.
+# next use. That is why a module keeps tracked copies of the plain lists and dicts
+# assigned to it (and of those inside them, and inside tuples): they report their own
+# changes. A container that cannot report (a dict or list subclass such as defaultdict,
+# a deque, an object array of Values) is walked as it is, and a module holding one is
+# walked again on every call instead of cached.
 
 _structure_version = 0
 
@@ -57,31 +61,24 @@ def _structure_version_now() -> int:
     return _structure_version
 
 
-def _is_structural(x: Any) -> bool:
-    return isinstance(x, (Value, Module, list, tuple, dict))
-
-
 def _may_hold(x: Any) -> bool:
     """Whether ``x`` is, or may contain, a parameter or a module."""
-    return _is_structural(x) or (isinstance(x, np.ndarray) and x.dtype == object)
+    return isinstance(x, (Value, Module, list, tuple, dict, deque)) or (
+        isinstance(x, np.ndarray) and x.dtype == object)
 
 
-def _contents(x: Any, path: str, depth: int = 0) -> Iterator[tuple[str, Any]]:
-    """(dotted path, item) for ``x`` and the Values and Modules inside its containers
-    (not inside the modules), for display."""
-    if isinstance(x, (Value, Module)):
-        yield path, x
-    elif _may_hold(x) and depth < 100:
-        for key, item in (x.items() if isinstance(x, dict) else enumerate(x)):
-            yield from _contents(item, f"{path}.{key}", depth + 1)
+def _reports_changes(container: Any) -> bool:
+    """Whether a change inside ``container`` reaches the structure version."""
+    return isinstance(container, (ModuleList, ModuleDict, tuple))
 
 
 def _tracked(x: Any) -> Any:
-    """``x`` with every list and dict in it, at any depth, a tracked copy (ModuleList,
-    ModuleDict); anything else as it is."""
-    if isinstance(x, list):
+    """``x`` with every plain list and dict in it, at any depth, a tracked copy
+    (ModuleList, ModuleDict); a tracked one as it is (two attributes may share it), and
+    anything else -- subclasses such as defaultdict included -- as it is."""
+    if type(x) is list:
         return ModuleList(x)
-    if isinstance(x, dict):
+    if type(x) is dict:
         return ModuleDict(x)
     if type(x) is tuple:
         items = [_tracked(item) for item in x]
@@ -141,6 +138,10 @@ class ModuleList(list):
     reverse = _reporting(list.reverse, _same)
 
 
+def _tracked_items(items: Any = (), **more: Any) -> dict[Any, Any]:
+    return {key: _tracked(value) for key, value in dict(items, **more).items()}
+
+
 class ModuleDict(dict):
     """The dict a Module keeps when a dict is assigned to one of its attributes: an
     ordinary dict that reports its changes (see :class:`ModuleList`). Its keys name the
@@ -149,11 +150,10 @@ class ModuleDict(dict):
     __slots__ = ()
 
     def __init__(self, items: Any = (), **more: Any) -> None:
-        super().__init__()
-        dict.update(self, {k: _tracked(v) for k, v in dict(items, **more).items()})
+        super().__init__(_tracked_items(items, **more))
 
     def update(self, items: Any = (), **more: Any) -> None:
-        dict.update(self, {k: _tracked(v) for k, v in dict(items, **more).items()})
+        dict.update(self, _tracked_items(items, **more))
         _structure_changed()
 
     def setdefault(self, key: Any, default: Any = None) -> Any:
@@ -163,8 +163,7 @@ class ModuleDict(dict):
 
     __setitem__ = _reporting(dict.__setitem__, _last)
     __delitem__ = _reporting(dict.__delitem__, _same)
-    __ior__ = _reporting(dict.__ior__, lambda items: ({k: _tracked(v) for k, v in
-                                                      dict(items).items()},))
+    __ior__ = _reporting(dict.__ior__, lambda items: (_tracked_items(items),))
     pop = _reporting(dict.pop, _same)
     popitem = _reporting(dict.popitem, _same)
     clear = _reporting(dict.clear, _same)
@@ -185,10 +184,11 @@ def _class_or_instance_method(function: Callable[..., Any]) -> Any:
 class Module:
     """Base class of models, PyTorch-style.
 
-    Parameters are found by walking attributes in definition order: an attribute
-    that is a Value is a parameter, a Module is a child, and a list or tuple of
-    Values or Modules is indexed (``layers.0.neurons.3.w.1``). A parameter reachable
-    twice (also kept in an alias list, say) is listed once, where it is first found.
+    Parameters are found by walking attributes in definition order: a Value is a
+    parameter and a Module a child, held directly or in lists, tuples and dicts
+    nested to any depth (``layers.0.neurons.3.w.1``, ``embed.wte.2.0``). A parameter
+    reachable twice (also kept in an alias list, say) is listed once, where it is
+    first found; two parameters whose names would be the same are an error.
 
     Subclass it and define ``forward(...)``: calling the module calls ``forward``.
     Define ``config()`` (the architecture as plain data) to ``save()`` and ``load()``
@@ -199,7 +199,7 @@ class Module:
         if not name.startswith("_"):
             value = _tracked(value)
         structural = not name.startswith("_") and (
-            _is_structural(value) or _is_structural(self.__dict__.get(name))
+            _may_hold(value) or _may_hold(self.__dict__.get(name))
         )
         object.__setattr__(self, name, value)
         if structural:
@@ -219,13 +219,16 @@ class Module:
             "calling the module computes"
         )
 
-    def _held(self) -> Iterator[tuple[str, Any, Any, Any]]:
+    def _held(self, enter_modules: bool = True,
+              untracked: list[Any] | None = None) -> Iterator[tuple[str, Any, Any, Any]]:
         """(dotted path, container, key, item) for this module (path "") and every Value
         and Module it holds -- in attributes, and in lists, tuples and dicts nested to any
         depth (``weights.2.1``) -- in definition order, a module before what it holds,
         repeats included: ``container[key]`` (a list or dict) or ``getattr(container,
         key)`` (a module) holds the item. A module or container met again inside itself
-        (a cycle) is not entered again."""
+        (a cycle) is not entered again; without ``enter_modules`` the modules inside are
+        listed but not entered. Containers that do not report their changes are added to
+        ``untracked``."""
         # an explicit stack, depth-first, so nesting is not limited by the recursion
         # limit; a (None, id) entry marks leaving a module or container
         stack: list[tuple[Any, ...]] = [("", self, None, None)]
@@ -239,39 +242,57 @@ class Module:
             elif id(item) not in entered:
                 if isinstance(item, Module):
                     yield path, container, key, item
+                    if item is not self and not enter_modules:
+                        continue
                     held = [(name, x) for name, x in vars(item).items()
                             if not name.startswith("_")]
                 elif isinstance(item, dict):
                     held = list(item.items())
                 else:
                     held = list(enumerate(item))
+                if untracked is not None and not isinstance(item, Module) and (
+                        not _reports_changes(item)):
+                    untracked.append(item)
                 entered.add(id(item))
                 stack.append((None, id(item), None, None))
                 stack.extend((f"{path}.{k}" if path else str(k), x, item, k)
                              for k, x in reversed(held) if _may_hold(x))
 
-    def _walk(self, prefix: str = "") -> Iterator[tuple[str, Any, Any, Value]]:
+    def _walk(self, untracked: list[Any] | None = None
+              ) -> Iterator[tuple[str, Any, Any, Value]]:
         """(dotted name, container, key, parameter) for every place a parameter is held
         (see ``_held``), repeats included."""
-        for path, container, key, item in self._held():
+        for path, container, key, item in self._held(untracked=untracked):
             if isinstance(item, Value):
-                yield prefix + path, container, key, item
+                yield path, container, key, item
 
     def _parameter_table(self) -> tuple[list[str], list[Value]]:
         """(names, parameters), each parameter once, where it is first found; cached
-        until the structure changes (see ModuleList)."""
+        until the structure changes (see ModuleList), unless the module holds a
+        container that cannot report its changes."""
         cache = self.__dict__.get("_parameter_cache")
         if cache is not None and cache[0] == _structure_version:
             return cache[1], cache[2]
         names: list[str] = []
         params: list[Value] = []
         seen: set[Value] = set()  # Values hash by identity
-        for name, _, _, parameter in self._walk():
-            if parameter not in seen:
-                seen.add(parameter)
-                names.append(name)
-                params.append(parameter)
-        self.__dict__["_parameter_cache"] = (_structure_version, names, params)
+        named: dict[str, Value] = {}
+        untracked: list[Any] = []
+        for name, _, _, parameter in self._walk(untracked):
+            if parameter in seen:
+                continue
+            if name in named:
+                raise ValueError(
+                    f"two parameters of {type(self).__name__} would both be named {name!r} "
+                    "(a dict key and a list index that read the same, or a key with a '.' "
+                    "in it): parameters(), state_dict() and saved files need distinct "
+                    "names; use distinct string keys without dots")
+            seen.add(parameter)
+            named[name] = parameter
+            names.append(name)
+            params.append(parameter)
+        if not untracked:
+            self.__dict__["_parameter_cache"] = (_structure_version, names, params)
         return names, params
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Value]]:
@@ -304,13 +325,20 @@ class Module:
                              f"{len(values)} values")
         position = {p: i for i, p in enumerate(params)}
         slots = [(container, key, position[p]) for _, container, key, p in self._walk()]
-        for container, key, i in slots:
-            _put(container, key, values[i])
+        for container, _, _ in slots:  # (checked before anything is replaced)
+            if isinstance(container, tuple):
+                raise TypeError(f"substitute: a parameter is held in a tuple "
+                                f"{container!r:.60}, which cannot be changed; hold the "
+                                "parameters in a list")
         try:
+            for container, key, i in slots:
+                _put(container, key, values[i])
+            _structure_changed()
             yield self
         finally:
             for container, key, i in slots:
                 _put(container, key, params[i])
+            _structure_changed()
 
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
         """(dotted path, module) for this module ("" for itself) and every module
@@ -384,20 +412,18 @@ class Module:
     def _tree_repr(self) -> str:
         """PyTorch's layout for a module without config(): its children, one per line."""
         lines = []
-        for name, attribute in vars(self).items():
-            if name.startswith("_") or not _may_hold(attribute):
-                continue
-            values = 0
-            for path, item in _contents(attribute, name):
-                if isinstance(item, Module):
-                    child = repr(item).replace("\n", "\n  ")
-                    lines.append(f"  ({path}): {child}")
-                else:
-                    values += 1
-            if isinstance(attribute, Value):
-                lines.append(f"  ({name}): parameter {attribute.data!r}")
-            elif values:
-                lines.append(f"  ({name}): {values} parameter{'s' if values > 1 else ''}")
+        counts: dict[str, int] = {}  # parameters held in each attribute's containers
+        for path, _, _, item in self._held(enter_modules=False):
+            if isinstance(item, Module) and path:
+                child = repr(item).replace("\n", "\n  ")
+                lines.append(f"  ({path}): {child}")
+            elif isinstance(item, Value) and "." not in path:
+                lines.append(f"  ({path}): parameter {item.data!r}")
+            elif isinstance(item, Value):
+                attribute = path.split(".")[0]
+                counts[attribute] = counts.get(attribute, 0) + 1
+        for attribute, count in counts.items():
+            lines.append(f"  ({attribute}): {count} parameter{'s' if count > 1 else ''}")
         if not lines:
             return f"{type(self).__name__}()"
         return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"
@@ -484,11 +510,14 @@ class Module:
 
 
 def _put(container: Any, key: Any, value: Value) -> None:
+    """``container[key] = value`` or the attribute, without reporting it (substitute
+    reports once for all)."""
     if isinstance(container, Module):
-        setattr(container, key, value)
-    elif isinstance(container, tuple):
-        raise TypeError(f"substitute: a parameter is held in a tuple {container!r:.60}, which "
-                        "cannot be changed; hold the parameters in a list")
+        object.__setattr__(container, key, value)
+    elif isinstance(container, list):
+        list.__setitem__(container, key, value)
+    elif isinstance(container, dict):
+        dict.__setitem__(container, key, value)
     else:
         container[key] = value
 

@@ -95,8 +95,8 @@ def test_parameters_are_walked_once_until_the_structure_changes(monkeypatch):
     model = MLP(4, [16, 3], seed=0)
     walks = []
     original = Module._walk
-    monkeypatch.setattr(Module, "_walk", lambda self, prefix="": walks.append(self)
-                        or original(self, prefix))
+    monkeypatch.setattr(Module, "_walk", lambda self, *args: walks.append(self)
+                        or original(self, *args))
     first = model.parameters()
     for _ in range(5):
         model.zero_grad()

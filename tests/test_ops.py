@@ -87,9 +87,22 @@ BINARY = [
 
 def test_catalogue_covers_every_op_of_the_table():
     names = {name.split()[0] for name, *_ in UNARY} | {name for name, *_ in BINARY}
-    covered = names | {"pow", "rpow", "identity", "dot", "logsumexp"}
+    covered = names | {"pow", "rpow", "identity", "dot", "logsumexp", "stop_gradient"}
     assert set(OPS) <= covered
-    # dot, logsumexp and identity have their own tests (test_functions, test_functional)
+    # dot, logsumexp and identity have their own tests (test_functions, test_functional);
+    # stop_gradient's derivative is 0 by definition, not its function's: tested below
+
+
+def test_stop_gradient_passes_the_value_and_no_gradient():
+    from autograd import grad, hessian, jit, stop_gradient
+
+    assert stop_gradient(2.5) == 2.5
+    assert grad(lambda x: x * stop_gradient(x))(3.0) == 3.0  # d/dx (x c) with c = x = 3
+    assert grad(lambda x: stop_gradient(x * x))(3.0) == 0.0
+    assert hessian(lambda v: v[0] * stop_gradient(v[0] * v[1]))([2.0, 5.0]).tolist() == [
+        [0.0, 0.0], [0.0, 0.0]]
+    assert jit(lambda x: x * stop_gradient(x))(4.0) == (16.0, 4.0)  # recomputed per call
+    assert jit(lambda x: x * stop_gradient(x))(5.0) == (25.0, 5.0)
 
 
 @pytest.mark.parametrize("name, math_fn, value_fn, domain", UNARY, ids=[c[0] for c in UNARY])

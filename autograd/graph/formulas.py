@@ -20,13 +20,16 @@ from ..ops import OPS
 _DISPLAY: dict[str, tuple[str | None, tuple[str, ...] | None]] = {
     "div": ("{0} / {1}", None),
     "pow": ("{0} ** {1}", ("{1} × {0} ** ({1} - 1)", "0")),
-    "rpow": ("{0} ** {1}", None),
-    "powv": ("{0} ** {1}", ("{1} × {0} ** ({1} - 1)", "{out} × log({0})")),
     "relu": (None, ("1[{0} > 0]",)),
     "step": ("1[{0} > 0]", None),
     "mod": ("{0} mod {1}", ("1", "-floor({0} / {1})")),
     "maximum": ("max({0}, {1})", ("1[{0} > {1}] (½ at a tie)", "1[{1} > {0}] (½ at a tie)")),
     "minimum": ("min({0}, {1})", ("1[{0} < {1}] (½ at a tie)", "1[{1} < {0}] (½ at a tie)")),
+    "atan": (None, ("1 / (1 + {0} ** 2)",)),
+    "atan2": (None, ("{1} / ({0} ** 2 + {1} ** 2)", "-{0} / ({0} ** 2 + {1} ** 2)")),
+    "rpow": ("{0} ** {1}", ("0", "{out} × log({0})")),
+    "powv": ("{0} ** {1}", ("{1} × {0} ** ({1} - 1)", "{out} × log({0})")),
+    "stop_gradient": ("stop_gradient({0})", ("0 (stop_gradient)",)),
 }
 
 MAX_TERMS = 6  # a longer sum (a neuron's dot) is written with its first and last terms
@@ -40,8 +43,12 @@ def formulas(node: Value, operands: Sequence[str], out: str) -> tuple[str, list[
         forward = f"{op.name}({', '.join(operands)})"
         return forward, [f"∂{out}/∂{name}" for name in operands]
     display_forward, display_locals = _DISPLAY.get(op.name, (None, None))
-    if callable(op.code):  # n-ary: the template is a function of the operand names
+    if callable(op.code):  # the template is a function of the operand names
         forward, locals_ = op.code(list(operands), out)
+        if op.name == "logsumexp":  # (its code calls a helper): softmax_i = exp(x_i - out)
+            locals_ = [f"exp({x} - {out})" for x in operands]
+        elif display_locals:
+            locals_ = [_fill(t, operands, out) for t in display_locals]
     else:
         forward_template, local_templates = op.code
         forward = _fill(display_forward or forward_template, operands, out)

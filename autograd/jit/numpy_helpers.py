@@ -33,8 +33,16 @@ def _np_dpow(x: Any, c: Any) -> Any:
 
 
 def _np_powv(x: Any, y: Any) -> Any:
-    _np_check(np.asarray(x) <= 0.0, "pow: base must be > 0 when the exponent is a Value")
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    _np_check((x < 0.0) | ((x == 0.0) & ~(y > 0.0)),
+              "pow: base must be > 0 when the exponent is a Value")
     return _np_pow(x, y)
+
+
+def _np_dexponent(x: Any, out: Any) -> Any:
+    """d/dy x**y as ops._exponent_local: 0 where x = 0."""
+    x = np.asarray(x, dtype=float)
+    return np.where(x == 0.0, 0.0, out * np.log(np.where(x == 0.0, 1.0, x)))
 
 
 def _np_exp(x: Any) -> Any:
@@ -101,6 +109,37 @@ def _np_mod(a: Any, b: Any) -> Any:
     return np.mod(a, b)
 
 
+def _np_datan(x: Any) -> Any:
+    x = np.asarray(x, dtype=float)
+    far = np.abs(x) > 1.0
+    w = 1.0 / np.where(far, x, 1.0)  # as ops._atan_local: no x**2 beyond |x| = 1
+    return np.where(far, w * w / (1.0 + w * w), 1.0 / (1.0 + x * x))
+
+
+def _np_datan2(y: Any, x: Any) -> tuple[Any, Any]:
+    """(d/dy, d/dx) of atan2, with the coordinates scaled as ops._atan2_local does."""
+    y, x = np.asarray(y, dtype=float), np.asarray(x, dtype=float)
+    scale = np.maximum(np.abs(x), np.abs(y))
+    _np_check(scale == 0.0, "atan2: the derivative at (0, 0) is undefined", ZeroDivisionError)
+    u, v = x / scale, y / scale
+    r = scale * (u * u + v * v)
+    return u / r, -v / r
+
+
+def _np_softmax_at(i: int, *xs: Any) -> Any:
+    """d/dx_i logsumexp(xs) as ops._logsumexp_local: weights relative to the max."""
+    xs = [np.asarray(x, dtype=float) for x in xs]
+    m = np.maximum.reduce(np.broadcast_arrays(*xs))
+    weights = [np.exp(x - m) for x in xs]
+    return weights[i] / sum(weights)
+
+
+def _np_floordiv(a: Any, b: Any) -> Any:
+    """floor(a / b) as Python's float // (exact where a / b underflows; inf on overflow)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.floor_divide(np.asarray(a, dtype=float), b)
+
+
 NUMPY_HELPERS: dict[str, Callable[..., Any]] = {
     "div": _np_div,
     "pow": _np_pow,
@@ -127,7 +166,12 @@ NUMPY_HELPERS: dict[str, Callable[..., Any]] = {
     "expm1": _np_expm1,
     "atan2": np.arctan2,
     "mod": _np_mod,
-    "floordiv": lambda a, b: np.floor(np.asarray(a, dtype=float) / b),
+    "floordiv": _np_floordiv,
+    "datan": _np_datan,
+    "dexponent": _np_dexponent,
+    "datan2_dy": lambda y, x: _np_datan2(y, x)[0],
+    "datan2_dx": lambda y, x: _np_datan2(y, x)[1],
+    "softmax_at": _np_softmax_at,
     "maximum": np.maximum,
     "minimum": np.minimum,
     "share": lambda a, b: np.where(np.asarray(a) > b, 1.0, np.where(np.asarray(a) == b, 0.5,

@@ -31,7 +31,8 @@ import inspect
 import itertools
 import math
 import re
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .engine import Value, apply
@@ -39,8 +40,9 @@ from .ops import OPS, Op
 
 __all__ = ["custom_op"]
 
-#: every custom op made so far, by the identifier its jit helpers use
-CUSTOM_OPS: dict[str, Op] = {}
+#: the custom ops alive, by the identifier their jit helpers use: an op lives as long as
+#: its function or a node made with it, so making many ops does not grow this for ever
+CUSTOM_OPS: weakref.WeakValueDictionary[str, Op] = weakref.WeakValueDictionary()
 _numbers = itertools.count()
 
 
@@ -137,13 +139,19 @@ def _jit_code(helper: str, arity: int) -> Callable[[list[str], str], tuple[str, 
     return code
 
 
-def jit_helpers(batch: bool) -> dict[str, Callable[..., Any]]:
-    """The functions the compiled code calls for custom ops: on floats, or -- for a
-    batch -- sample by sample over numpy arrays."""
+def jit_helpers(batch: bool, nodes: Iterable[Value] | None = None
+                ) -> dict[str, Callable[..., Any]]:
+    """The functions the compiled code calls for custom ops -- those of ``nodes`` (a
+    trace), else all alive: on floats, or -- for a batch -- sample by sample over numpy
+    arrays. (A snapshot of the registry: another thread may be making ops meanwhile.)"""
     import numpy as np
 
+    registry = list(CUSTOM_OPS.items())
+    if nodes is not None:
+        used = {id(node._operation) for node in nodes}
+        registry = [(helper, op) for helper, op in registry if id(op) in used]
     helpers: dict[str, Callable[..., Any]] = {}
-    for helper, op in CUSTOM_OPS.items():
+    for helper, op in registry:
         forward, local = op.forward, op.local_grads
         if batch:
             helpers[helper] = np.vectorize(forward, otypes=[float])

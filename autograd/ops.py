@@ -60,7 +60,7 @@ class Op:
     give a function ``code(inputs, out) -> (forward, locals)`` instead.
     """
 
-    __slots__ = ("arity", "code", "forward", "local_grads", "name", "symbol")
+    __slots__ = ("__weakref__", "arity", "code", "forward", "local_grads", "name", "symbol")
 
     def __init__(
         self,
@@ -97,7 +97,7 @@ class Op:
                     return (_op_named, (table is OPS, key))
         from .custom import CUSTOM_OPS
 
-        for key, op in CUSTOM_OPS.items():
+        for key, op in list(CUSTOM_OPS.items()):
             if op is self:
                 return (_custom_op_named, (key, self.name))
         raise TypeError(f"cannot pickle the operation {self.name!r}: it is not in the op table")

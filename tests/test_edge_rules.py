@@ -184,3 +184,59 @@ def test_finite_gradients_whose_sum_overflows_are_not_refused():
 def test_stop_gradient_is_a_node_jit_recomputes():
     f = jit(lambda x: x * stop_gradient(x * x))
     assert f(2.0) == (8.0, 4.0) and f(3.0) == (27.0, 9.0)
+
+
+# -- growth: the custom-op registry and explain ------------------------------------------
+
+
+def test_custom_ops_that_are_dropped_leave_the_registry():
+    import gc
+
+    from autograd import custom_op
+    from autograd.custom import CUSTOM_OPS
+
+    before = len(CUSTOM_OPS)
+    for _ in range(2_000):
+        square = custom_op("square", lambda x: x * x, lambda x, out: (2.0 * x,))
+        square(Value(1.5))
+    gc.collect()
+    assert len(CUSTOM_OPS) <= before + 1  # the last one is still referenced
+    assert jit(lambda x: square(x) * x)(2.0) == (8.0, 12.0)
+
+
+def test_jit_compiles_while_another_thread_makes_custom_ops():
+    import threading
+
+    from autograd import custom_op
+
+    stop, errors = threading.Event(), []
+
+    def make_ops():
+        while not stop.is_set():
+            custom_op("tmp", lambda x: x + 1.0, lambda x, out: (1.0,))
+
+    maker = threading.Thread(target=make_ops)
+    maker.start()
+    try:
+        for k in range(200):
+            try:
+                jit(lambda x, k=k: x * float(k))(1.0)
+            except RuntimeError as error:  # "dictionary changed size during iteration"
+                errors.append(error)
+    finally:
+        stop.set()
+        maker.join()
+    assert errors == []
+
+
+def test_explain_follows_a_long_chain():
+    from autograd import explain
+
+    x = Value(1.0, "x")
+    y = x
+    for _ in range(20_000):
+        y = y * 1.0000001
+    y.backward()
+    derivation = explain(y, x)
+    assert derivation.num_paths == 1 and derivation.total == x.grad
+    assert len(derivation.paths[0][0]) == 20_001  # every node on the one path

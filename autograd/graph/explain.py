@@ -197,12 +197,22 @@ def _enumerate_paths(
     start: Value, end: Value, children: _Children
 ) -> Iterator[tuple[tuple[Value, ...], tuple[int, ...], tuple[float, ...]]]:
     """Every path start → end along ``children`` edges (nodes, operand slots,
-    local derivatives), iteratively."""
-    stack = [(start, (start,), (), ())]
+    local derivatives), iteratively. A partial path is a linked list (node, slot,
+    local derivative, the path before it), written out only when it reaches ``end``: a
+    long path costs its length, not the square of it."""
+    stack: list[Any] = [(start, None, None, None)]
     while stack:
-        node, nodes, slots, factors = stack.pop()
+        link = stack.pop()
+        node = link[0]
         if node is end:
-            yield nodes, slots, factors
+            nodes, slots, factors = [], [], []
+            while link is not None:
+                node, slot, d, link = link
+                nodes.append(node)
+                if link is not None:
+                    slots.append(slot)
+                    factors.append(d)
+            yield tuple(reversed(nodes)), tuple(reversed(slots)), tuple(reversed(factors))
             continue
         for child, d, slot in reversed(children.get(node, [])):
-            stack.append((child, (*nodes, child), (*slots, slot), (*factors, d)))
+            stack.append((child, slot, d, link))

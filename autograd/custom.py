@@ -31,6 +31,7 @@ import inspect
 import itertools
 import math
 import re
+import threading
 import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -43,6 +44,13 @@ __all__ = ["custom_op"]
 #: the custom ops alive, by the identifier their jit helpers use: an op lives as long as
 #: its function or a node made with it, so making many ops does not grow this for ever
 CUSTOM_OPS: weakref.WeakValueDictionary[str, Op] = weakref.WeakValueDictionary()
+_REGISTRY_LOCK = threading.Lock()  # (ops are made, and jit compiles, in any thread)
+
+
+def registered_ops() -> list[tuple[str, Op]]:
+    """A snapshot of (identifier, op) for the custom ops alive."""
+    with _REGISTRY_LOCK:
+        return list(CUSTOM_OPS.items())
 _numbers = itertools.count()
 
 
@@ -99,7 +107,8 @@ def custom_op(
 
     helper = f"custom_{next(_numbers)}"
     op = Op(name, name, checked_forward, checked_local_grads, arity, _jit_code(helper, arity))
-    CUSTOM_OPS[helper] = op
+    with _REGISTRY_LOCK:
+        CUSTOM_OPS[helper] = op
 
     def operation(*operands: Any) -> Any:
         if len(operands) != arity:
@@ -146,7 +155,7 @@ def jit_helpers(batch: bool, nodes: Iterable[Value] | None = None
     arrays. (A snapshot of the registry: another thread may be making ops meanwhile.)"""
     import numpy as np
 
-    registry = list(CUSTOM_OPS.items())
+    registry = registered_ops()
     if nodes is not None:
         used = {id(node._operation) for node in nodes}
         registry = [(helper, op) for helper, op in registry if id(op) in used]

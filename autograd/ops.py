@@ -95,9 +95,9 @@ class Op:
             for key, op in table.items():
                 if op is self:
                     return (_op_named, (table is OPS, key))
-        from .custom import CUSTOM_OPS
+        from .custom import registered_ops
 
-        for key, op in list(CUSTOM_OPS.items()):
+        for key, op in registered_ops():
             if op is self:
                 return (_custom_op_named, (key, self.name))
         raise TypeError(f"cannot pickle the operation {self.name!r}: it is not in the op table")

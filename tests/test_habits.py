@@ -3,7 +3,6 @@ message that shows the way."""
 
 import math
 import os
-import random
 import re
 import subprocess
 import sys
@@ -15,66 +14,11 @@ import pytest
 
 from autograd import JitError, Value, grad, jit, no_grad, value_and_grad
 from nn import MLP, SGD, Layer, Module, Neuron, Perceptron, cross_entropy
-from nn.data import make_moons
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-# -- 1. micrograd's demo, verbatim but for its imports ----------------------------
-
-
-def test_micrograd_demo_loop_reaches_100_percent_on_moons():
-    # micrograd's demo.ipynb, cell by cell; only the imports differ (no scikit-learn)
-    np.random.seed(1337)
-    random.seed(1337)
-    X, y = make_moons(n_samples=100, noise=0.1)
-    y = y*2 - 1  # make y be -1 or 1
-
-    model = MLP(2, [16, 16, 1])  # 2-layer neural network
-    assert len(model.parameters()) == 337
-
-    def loss(batch_size=None):
-        # inline DataLoader :)
-        if batch_size is None:
-            Xb, yb = X, y
-        else:
-            ri = np.random.permutation(X.shape[0])[:batch_size]
-            Xb, yb = X[ri], y[ri]
-        inputs = [list(map(Value, xrow)) for xrow in Xb]
-
-        # forward the model to get scores
-        scores = list(map(model, inputs))
-
-        # svm "max-margin" loss
-        losses = [(1 + -yi*scorei).relu() for yi, scorei in zip(yb, scores)]
-        data_loss = sum(losses) * (1.0 / len(losses))
-        # L2 regularization
-        alpha = 1e-4
-        reg_loss = alpha * sum(p*p for p in model.parameters())
-        total_loss = data_loss + reg_loss
-
-        # also get accuracy
-        accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(yb, scores)]
-        return total_loss, sum(accuracy) / len(accuracy)
-
-    total_loss, acc = loss()
-    first_loss = total_loss.data
-    for k in range(100):
-        # forward
-        total_loss, acc = loss()
-
-        # backward
-        model.zero_grad()
-        total_loss.backward()
-
-        # update (sgd)
-        learning_rate = 1.0 - 0.9*k/100
-        for p in model.parameters():
-            p.data -= learning_rate * p.grad
-
-    total_loss, acc = loss()
-    assert acc == 1.0
-    assert total_loss.data < first_loss / 10
+# -- 1. micrograd's demo: ported, against its printed log, in test_ported_micrograd.py ----
 
 
 def test_one_output_mlp_is_a_value_and_layers_are_always_lists():

@@ -40,11 +40,11 @@ chainrule itself.
 
 import math
 import random
-import re
 from collections import Counter
 
 import numpy as np
 import pytest
+from drawing_reader import drawing
 from graphviz import Digraph
 
 from autograd import Value
@@ -84,22 +84,6 @@ def draw_dot(root):
     dot.edge(str(id(n1)), str(id(n2)) + n2._op)
 
   return dot
-
-
-# Reading the drawing (not in the lecture): the record labels, op labels and edge count of
-# the Digraph's source, to compare with the SVG the notebook saved.
-
-_RECORD = re.compile(r'\[label="(\{ .* \})" shape=record\]$')
-_OP = re.compile(r'\[label="?([^"]*?)"?\]$')
-
-
-def drawing(dot):
-    lines = [line.rstrip("\n") for line in dot.body]
-    records = Counter(m.group(1) for m in map(_RECORD.search, lines) if m)
-    ops = Counter(m.group(1) for line in lines
-                  if "shape=record" not in line and (m := _OP.search(line)))
-    edges = sum(1 for line in lines if " -> " in line)
-    return records, ops, edges
 
 
 def approx(x, rel=1e-12):

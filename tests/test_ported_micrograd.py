@@ -40,12 +40,12 @@ make_moons; here it is run on the demo's exact data, against its printout and mi
 #   'float' object but received a 'int'": keep .data a float (reported to chainrule).
 
 import random
-import re
 import shutil
 from collections import Counter
 
 import numpy as np
 import pytest
+from drawing_reader import drawing
 from graphviz import Digraph
 from micrograd import nn as mgnn
 from micrograd.engine import Value as MGValue
@@ -86,21 +86,6 @@ def draw_dot(root, format='svg', rankdir='LR'):
         dot.edge(str(id(n1)), str(id(n2)) + n2._op)
 
     return dot
-
-
-# Reading the drawing (not in the notebook): record labels, op labels and edge count.
-
-_RECORD = re.compile(r'\[label="(\{ .* \})" shape=record\]$')
-_OP = re.compile(r'\[label="?([^"]*?)"?\]$')
-
-
-def drawing(dot):
-    lines = [line.rstrip("\n") for line in dot.body]
-    records = Counter(m.group(1) for m in map(_RECORD.search, lines) if m)
-    ops = Counter(m.group(1) for line in lines
-                  if "shape=record" not in line and (m := _OP.search(line)))
-    edges = sum(1 for line in lines if " -> " in line)
-    return records, ops, edges
 
 
 # -- micrograd/nn.py's Neuron, on chainrule's Value (for trace_graph's cell 4) -----------------

@@ -8,8 +8,11 @@ import io
 import math
 import os
 from importlib import resources
+from typing import Any
 
 import numpy as np
+
+from autograd.files import read_bytes
 
 __all__ = [
     "DIGITS_CLASSES",
@@ -28,6 +31,9 @@ IRIS_CLASSES = ("setosa", "versicolor", "virginica")
 
 
 DIGITS_CLASSES = tuple(str(d) for d in range(10))
+
+#: the largest CSV file chainrule reads (load_iris, chainrule predict --input)
+MAX_CSV_BYTES = 16 << 20
 
 
 def load_digits() -> tuple[np.ndarray, np.ndarray]:
@@ -56,14 +62,25 @@ def load_iris(path: str | os.PathLike[str] | None = None) -> tuple[np.ndarray, n
         text = resources.files("nn").joinpath("iris.csv").read_text(encoding="utf-8")
         source = "iris.csv (bundled)"
     else:
-        with open(path, encoding="utf-8", newline="") as file:
-            text = file.read()
+        raw = read_bytes(path, MAX_CSV_BYTES, "CSV file of Iris measurements")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ValueError(f"{path}: not UTF-8 text (byte {error.start} is invalid); give a "
+                             "CSV file of Iris measurements") from None
         source = str(path)
     return _parse_iris(text, source)
 
 
 def _parse_iris(text: str, source: str) -> tuple[np.ndarray, np.ndarray]:
     rows = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return _iris_rows(rows, source)
+    except csv.Error as error:  # a field beyond csv's limit, say
+        raise ValueError(f"{source} line {rows.line_num}: not CSV ({error})") from None
+
+
+def _iris_rows(rows: Any, source: str) -> tuple[np.ndarray, np.ndarray]:
     header = next(rows, None)
     expected = [*IRIS_FEATURES, "species"]
     if header is None or [h.strip() for h in header] != expected:
@@ -129,18 +146,30 @@ def train_test_split(
     """A stratified split: each class keeps its share in both parts.
 
     Returns ``X_train, X_test, y_train, y_test`` (scikit-learn's order). Each
-    class contributes round(test_size * its count) samples to the test part.
+    class contributes round(test_size * its count) samples to the test part. A
+    ``test_size`` that leaves either part empty raises ValueError with the range that
+    does not.
     """
     X, y = np.asarray(X), np.asarray(y)
     if len(X) != len(y):
         raise ValueError(f"train_test_split: X has {len(X)} rows but y has {len(y)}")
     if not 0.0 < test_size < 1.0:
         raise ValueError(f"train_test_split: test_size must be in (0, 1), got {test_size}")
+    counts = np.unique(y, return_counts=True)[1].tolist()
+    taken = [round(test_size * count) for count in counts]
+    if not 0 < sum(taken) < len(y):
+        largest = max(counts, default=0)
+        empty = "test" if sum(taken) == 0 else "training"
+        advice = (f"use a test_size from {1 / largest:.3g} to {1 - 1 / largest:.3g}"
+                  if largest > 1 else "give more samples")
+        raise ValueError(f"train_test_split: test_size {test_size:g} leaves the {empty} part "
+                         f"empty ({len(y)} samples; each class puts round(test_size * its "
+                         f"count) in the test part, and the largest has {largest}); {advice}")
     rng = np.random.default_rng(seed)
     test = []
-    for label in np.unique(y):
+    for label, count in zip(np.unique(y), taken):
         members = rng.permutation(np.flatnonzero(y == label))
-        test.extend(members[: round(test_size * len(members))])
+        test.extend(members[:count])
     is_test = np.zeros(len(y), dtype=bool)
     is_test[test] = True
     train_idx = rng.permutation(np.flatnonzero(~is_test))

@@ -7,7 +7,6 @@ derivative (x_i for w_i, w_i for x_i, 1 for b).
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -17,7 +16,7 @@ import numpy as np
 from autograd import Value, dot
 from autograd.functions import dots
 
-from .model_files import MODULE_TYPES, _check_budget, _fields, _size, _sizes
+from .model_files import MODULE_TYPES, _check_declared_budget, _fields, _size, _sizes
 from .module import Module, _structure_changed, _structure_version_now
 
 __all__ = ["ACTIVATIONS", "INITS", "MLP", "Layer", "Neuron", "Outputs"]
@@ -180,7 +179,7 @@ class Neuron(Module):
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Neuron:
         nin, activation = _fields(config, "Neuron", nin=_size, activation=_activation)
-        _check_budget(nin + 1, "the Neuron")
+        _check_declared_budget(config)
         return cls(nin, activation)
 
 
@@ -252,7 +251,7 @@ class Layer(Module):
     def from_config(cls, config: dict[str, Any]) -> Layer:
         nin, nout, activation = _fields(config, "Layer", nin=_size, nout=_size,
                                         activation=_activations)
-        _check_budget((nin + 1) * nout, "the Layer")
+        _check_declared_budget(config)
         return cls(nin, nout, activation)
 
 
@@ -337,8 +336,7 @@ class MLP(Module):
             nin=_size, nouts=_sizes, activation=_activation,
             output_activation=_activation,
             activations=lambda x: type(x) is list and all(map(_activations, x)))
-        sizes = [nin, *nouts]
-        _check_budget(sum((a + 1) * b for a, b in itertools.pairwise(sizes)), "the MLP")
+        _check_declared_budget(config)
         if activations is not None and len(activations) != len(nouts):
             raise ValueError(f"MLP: activations lists {len(activations)} layers for "
                              f"{len(nouts)}")

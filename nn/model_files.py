@@ -3,21 +3,25 @@
 :func:`load` builds the model a file describes, after checking everything -- JSON,
 format, version, every module's architecture, the parameter budget, every parameter's
 name and number -- so a truncated, foreign or hostile file raises ValueError naming the
-problem and nothing is built. Never pickle: a model file cannot run code.
+problem and nothing is built. The sizes a file declares are checked against the
+parameters it holds before anything is built: a few hundred bytes cannot make chainrule
+build millions of parameters. Never pickle: a model file cannot run code.
 """
 
 from __future__ import annotations
 
+import contextvars
+import itertools
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from autograd.files import read_json
 
 if TYPE_CHECKING:
     from .module import Module
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "MAX_PARAMETERS", "MODULE_TYPES", "load",
-           "module_from_config"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "MAX_NESTING", "MAX_PARAMETERS", "MODULE_TYPES",
+           "DeclaredSizes", "declared_sizes", "load", "module_from_config"]
 
 FORMAT = "chainrule-module"
 FORMAT_VERSION = 1
@@ -28,6 +32,12 @@ MODULE_TYPES: dict[str, type[Module]] = {}
 
 #: no model file builds more parameters than this (a hostile file could ask for billions)
 MAX_PARAMETERS = 5_000_000
+
+#: no model file nests module descriptions deeper than this (a Classifier holding a
+#: network is 2 levels)
+MAX_NESTING = 32
+
+_nesting = contextvars.ContextVar("chainrule_module_nesting", default=0)
 
 
 def load(path: str | os.PathLike[str]) -> Module:
@@ -59,7 +69,19 @@ def module_from_config(config: Any) -> Module:
     if kind is None:
         raise ValueError(f"unknown module type {config['type']!r:.40}; this chainrule builds "
                          f"{', '.join(sorted(MODULE_TYPES))}")
-    return kind.from_config(config)
+    depth = _nesting.get()
+    if depth >= MAX_NESTING:
+        raise _too_deep()
+    token = _nesting.set(depth + 1)
+    try:
+        return kind.from_config(config)
+    finally:
+        _nesting.reset(token)
+
+
+def _too_deep() -> ValueError:
+    return ValueError(f"module descriptions nested more than {MAX_NESTING} deep (a "
+                      "Classifier holding a network is 2); the file is corrupt or hostile")
 
 
 def _read_model_file(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -74,7 +96,76 @@ def _read_model_file(path: str | os.PathLike[str]) -> dict[str, Any]:
         extra = sorted(set(saved) - {"format", "version", "module", "parameters"})
         raise ValueError(f"load: {path} has unexpected or missing entries "
                          f"({', '.join(map(repr, extra)) or 'module or parameters missing'})")
+    try:
+        _check_declared_sizes(saved["module"], saved["parameters"])
+    except ValueError as error:
+        raise ValueError(f"load: {path}: {error}") from None
     return saved
+
+
+class DeclaredSizes(NamedTuple):
+    """What a module description declares, read without building it."""
+
+    nin: int  #: inputs taken
+    nout: int  #: outputs given
+    parameters: int  #: parameters held
+
+
+def declared_sizes(config: Any, depth: int = 0) -> DeclaredSizes | None:
+    """The inputs, outputs and parameter count ``config`` declares, for chainrule's own
+    module types, computed from the description alone (nothing is built); None when it
+    is another type or malformed (building it reports that). A Classifier whose
+    preprocessing gives another number of features than its network takes, or whose
+    network gives another number of outputs than it has classes, raises ValueError, and
+    so does nesting deeper than MAX_NESTING."""
+    if depth >= MAX_NESTING:
+        raise _too_deep()
+    if not isinstance(config, dict):
+        return None
+    kind = config.get("type")
+    if kind in ("Neuron", "Perceptron") and _size(config.get("nin")):
+        return DeclaredSizes(config["nin"], 1, config["nin"] + 1)
+    if kind == "Layer" and _size(config.get("nin")) and _size(config.get("nout")):
+        return DeclaredSizes(config["nin"], config["nout"], (config["nin"] + 1) * config["nout"])
+    if kind == "MLP" and _size(config.get("nin")) and _sizes(config.get("nouts")):
+        sizes = [config["nin"], *config["nouts"]]
+        return DeclaredSizes(sizes[0], sizes[-1],
+                             sum((a + 1) * b for a, b in itertools.pairwise(sizes)))
+    if kind == "Standardize" and type(config.get("mean")) is list:
+        return DeclaredSizes(len(config["mean"]), len(config["mean"]), 0)
+    if kind == "Classifier":
+        network = declared_sizes(config.get("network"), depth + 1)
+        preprocess = config.get("preprocess")
+        before = None if preprocess is None else declared_sizes(preprocess, depth + 1)
+        if network is None or (preprocess is not None and before is None):
+            return None
+        if before is not None and before.nout != network.nin:
+            raise ValueError(f"Classifier: its preprocessing ({preprocess.get('type')}) gives "
+                             f"{before.nout} features but its network takes {network.nin}; "
+                             "the two must match")
+        classes = config.get("classes")
+        if type(classes) is list and network.nout != len(classes):
+            raise ValueError(f"Classifier: its network ({config['network']['type']}) has "
+                             f"{network.nout} output(s) for {len(classes)} classes; a "
+                             "classifier needs one output (logit) per class")
+        return DeclaredSizes((before or network).nin, network.nout,
+                             network.parameters + (before.parameters if before else 0))
+    return None
+
+
+def _check_declared_sizes(config: Any, parameters: Any) -> None:
+    """Refuse a description that declares more parameters than the budget allows or the
+    file holds, before anything is built."""
+    sizes = declared_sizes(config)
+    if sizes is None:
+        return
+    kind = f"the {config['type']}"
+    _check_budget(sizes.parameters, kind)
+    held = len(parameters) if isinstance(parameters, dict) else 0
+    if sizes.parameters > held:
+        raise ValueError(f"{kind} declares {sizes.parameters} parameters but the file holds "
+                         f"{held} ({sizes.parameters - held} missing); the file is truncated "
+                         "or corrupt")
 
 
 def _fields(config: dict[str, Any], kind: str, optional: dict[str, Any] | None = None,
@@ -104,6 +195,12 @@ def _size(x: Any) -> bool:
 
 def _sizes(x: Any) -> bool:
     return type(x) is list and 0 < len(x) <= 1000 and all(map(_size, x))
+
+
+def _check_declared_budget(config: dict[str, Any]) -> None:
+    """Refuse a description (already checked field by field) that declares more
+    parameters than a model file may build: the count from :func:`declared_sizes`."""
+    _check_budget(declared_sizes(config).parameters, f"the {config['type']}")
 
 
 def _check_budget(count: int, kind: str) -> None:

@@ -19,7 +19,7 @@ import numpy as np
 from autograd import no_grad
 
 from .layers import Neuron
-from .model_files import MODULE_TYPES, _check_budget, _fields, _size
+from .model_files import MODULE_TYPES, _check_declared_budget, _fields, _size
 
 __all__ = ["Perceptron"]
 
@@ -36,7 +36,7 @@ class Perceptron(Neuron):
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Perceptron:
         (nin,) = _fields(config, "Perceptron", nin=_size)
-        _check_budget(nin + 1, "the Perceptron")
+        _check_declared_budget(config)
         return cls(nin)
 
     @no_grad()

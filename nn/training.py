@@ -1,11 +1,16 @@
-"""``fit``: training by backpropagation, one sample or one minibatch at a time."""
+"""``fit``: training by backpropagation, one sample or one minibatch at a time; and
+``save_run``: a trained model saved with its history, as one unit."""
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import stat
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from operator import attrgetter
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,13 +18,14 @@ from tqdm import tqdm
 
 from autograd import Value, dot, logsumexp
 from autograd import jit as autograd_jit
+from autograd.files import temporary_target, write_json
 
 from .losses import LOSSES, _as_list, batch_loss, binary_cross_entropy, cross_entropy, mse_loss
 from .metrics import accuracy
 from .module import Module
 from .optim import SGD, Optimizer
 
-__all__ = ["EXPLODES_AT", "History", "TrainingDiverged", "fit"]
+__all__ = ["EXPLODES_AT", "History", "TrainingDiverged", "check_run_folder", "fit", "save_run"]
 
 
 @dataclass
@@ -311,3 +317,59 @@ def _jit_step(model: Module, loss: Callable[..., Any], X: np.ndarray, y: np.ndar
         return total
 
     return step
+
+
+# -- a run saved: the model with its history -------------------------------------------
+
+#: the files of a saved run, in the folder given to save_run
+RUN_FILES = ("model.json", "history.json")
+
+
+def check_run_folder(folder: str | os.PathLike[str]) -> None:
+    """Raise ValueError unless a run may be saved into ``folder``: a folder that does not
+    exist yet, an empty one, or one holding an earlier run (its model.json). A folder
+    that holds other things and no model.json -- ``/``, a home or project folder -- is
+    refused, and so is a file, or a model.json or history.json that is not a file."""
+    folder = Path(folder)
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return
+    except NotADirectoryError:
+        where = "is a file" if os.path.lexists(folder) else "lies inside a file"
+        raise ValueError(f"{folder} {where}, not a folder; give a folder for the run's "
+                         f"{' and '.join(RUN_FILES)}") from None
+    others = sorted(n for n in names if n not in RUN_FILES  # (nor a killed save's leftover)
+                    and temporary_target(n) not in RUN_FILES)
+    if others and RUN_FILES[0] not in names:
+        shown = ", ".join(map(repr, others[:3])) + (f" and {len(others) - 3} more"
+                                                    if len(others) > 3 else "")
+        raise ValueError(f"{folder} holds other things ({shown}) and no earlier run's "
+                         f"{RUN_FILES[0]}: a run is saved only into a new folder, an empty "
+                         "one, or an earlier run's; give such a folder (e.g. runs/train)")
+    for name in RUN_FILES:
+        with contextlib.suppress(FileNotFoundError):
+            if not stat.S_ISREG(os.stat(folder / name).st_mode):
+                raise ValueError(f"{folder / name} is not a regular file, so it is not "
+                                 "replaced; remove it or give another folder")
+
+
+def save_run(folder: str | os.PathLike[str], model: Any, history: Any) -> tuple[Path, Path]:
+    """Save ``model`` as ``folder/model.json`` and ``history`` (JSON data: the run's
+    settings and curves) as ``folder/history.json``; returns the two paths.
+
+    The two are one unit: the old history.json is removed first, then model.json is
+    written, then history.json (each atomically). So a history.json always describes the
+    model.json beside it; a save killed midway leaves the old or the new model.json
+    without a history.json, never a model and a history of two runs. ``folder`` must
+    pass :func:`check_run_folder` (ValueError otherwise); OSError when writing fails.
+    """
+    folder = Path(folder)
+    check_run_folder(folder)
+    model_path, history_path = (folder / name for name in RUN_FILES)
+    old_history = Path(os.path.realpath(history_path))  # (a symlink is kept: write_json)
+    with contextlib.suppress(FileNotFoundError):
+        old_history.unlink()
+    model.save(model_path)
+    write_json(history_path, history)
+    return model_path, history_path

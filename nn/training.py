@@ -207,7 +207,9 @@ class _Values:
         _restore(self.params, values)
 
     def finite(self) -> bool:
-        return math.isfinite(sum(map(_data, self.params)))
+        # one sum on the common path; huge finite numbers can overflow it: then each
+        return math.isfinite(sum(map(_data, self.params))) or all(
+            map(math.isfinite, map(_data, self.params)))
 
     def sync(self) -> None:
         pass
@@ -230,7 +232,8 @@ class _Arrays:
         self.sync()
 
     def finite(self) -> bool:
-        return math.isfinite(self.theta.sum())
+        with np.errstate(over="ignore", invalid="ignore"):
+            return math.isfinite(self.theta.sum()) or bool(np.isfinite(self.theta).all())
 
     def sync(self) -> None:
         _restore(self.params, self.theta.tolist())

@@ -240,3 +240,13 @@ def test_explain_follows_a_long_chain():
     derivation = explain(y, x)
     assert derivation.num_paths == 1 and derivation.total == x.grad
     assert len(derivation.paths[0][0]) == 20_001  # every node on the one path
+
+
+def test_training_with_huge_finite_parameters_is_not_called_diverged():
+    from nn.training import _Values
+
+    values = _Values.__new__(_Values)
+    values.params = [Value(1e308), Value(1e308)]  # their sum overflows; each is finite
+    assert values.finite()
+    values.params[0].data = float("inf")  # (set directly, as a diverging step does)
+    assert not values.finite()

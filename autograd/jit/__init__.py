@@ -3,7 +3,9 @@
 ``jit(f)`` behaves like ``value_and_grad(f)``. On the first call (and on the first
 call with new list lengths) it calls ``f`` with placeholder Values, and writes the
 graph out as Python source: one statement per node for the forward pass, then the
-chain rule backwards, one statement per edge (``d_x += d_out * local``). The
+chain rule backwards, one statement per edge (``d_x = d_x + d_out * local``: rebound,
+never added to in place, so two gradients that start equal never share an array in a
+batch). The
 source is built only from the op table's code templates
 (:attr:`autograd.ops.Op.code`), generated names and numeric constants -- never from
 user-supplied text -- and compiled once; later calls run it directly.
@@ -28,6 +30,9 @@ tracing thread are checked, so other threads' eager code is unaffected.)
 ``jf.batch(*args, batched=(1,))`` runs the same trace on numpy arrays:
 the batched arguments are 2-d arrays (one row per sample); the result is the
 per-sample values and the gradients, summed over samples for the other arguments.
+Each sample gets ``value_and_grad``'s numbers, and a batch is refused exactly when
+eager evaluation refuses one of its samples, with the error eager raises for the first
+such sample (see :meth:`JitFunction.batch`).
 
 Where the trace has vectors -- a layer's dot nodes sharing their inputs, an activation
 over all of them -- :mod:`autograd.jit.vector` writes them as numpy operations (matrix

@@ -146,6 +146,14 @@ class JitFunction:
         as for a single call. Returns the per-sample values (shape (n,)) and the
         gradients: summed over the samples for unbatched arguments, per sample for
         batched ones.
+
+        Each sample's value and gradients are ``value_and_grad``'s for that sample (to
+        rounding), and a batch is refused exactly when eager evaluation refuses one of its
+        samples: with the error eager raises for the first such sample (its class and its
+        message, naming the operation). Where the compiled code meets an inf, a nan or a
+        refused input, the samples run eagerly, in order, and that decides: the first
+        refusal is raised, or, if every sample answers, their answers are the result. The
+        one refusal of its own: a gradient summed over the samples that overflows.
         """
         batched = tuple(batched)
         rows = {len(np.asarray(args[i])) for i in batched if 0 <= i < len(args)}
@@ -177,36 +185,46 @@ class JitFunction:
         try:
             with np.errstate(all="ignore"):
                 value, grads, numbers, *vectorized = function(*inputs)
-                arrays = vectorized[0] if vectorized else ()
-                finite = _finite(numbers, arrays)
+                finite = _finite(numbers, vectorized[0] if vectorized else ())
         except (ArithmeticError, ValueError):
             finite = False
-        if not finite:  # eager evaluation names the operation, sample by sample
-            for k in range(n):
-                self._eagerly([np.asarray(a, dtype=float)[k] if i in batched else a
-                               for i, a in enumerate(args)])
-            raise OverflowError("jit batch: a value or gradient is not finite in the batch, "
-                                "though every sample's is when run eagerly")
-        value = np.asarray(value, dtype=float)
-        value = value if value.shape == (n,) else np.broadcast_to(value, (n,)).copy()
+        if not finite:  # eager evaluation decides, sample by sample (and names the op)
+            value, grads = self._batch_eagerly(args, batched, n)
+        value = np.array(value, dtype=float)  # a copy: f may return the caller's array
+        if value.shape != (n,):
+            value = np.full(n, value)  # no batched input reaches it: every sample's
         out = []
         for i, g in zip(self._argnums, grads):
-            is_list = np.ndim(sample[i]) == 1  # a list argument (per sample), not a float
-            if is_list and isinstance(g, np.ndarray) and g.ndim == (2 if i in batched else 1):
-                # vectorized: per sample already, or summed over the samples already
-                out.append(g.tolist() if i not in batched and isinstance(args[i], (list, tuple))
-                           else g)
-            elif i in batched:
-                out.append(np.column_stack([np.broadcast_to(gj, (n,)) for gj in g])
-                           if isinstance(g, list) else np.broadcast_to(g, (n,)).copy())
+            # (a number where an array over the samples could be: the same for every sample)
+            if np.ndim(sample[i]) == 1 and isinstance(g, np.ndarray):
+                pass  # vectorized: per sample already, or summed over the samples already
+            elif np.ndim(sample[i]) == 1 and i in batched:  # a list: one entry per element
+                per_sample = np.empty((n, len(g)))
+                for j, gj in enumerate(g):
+                    per_sample[:, j] = gj
+                g = per_sample
+            elif np.ndim(sample[i]) == 1:
+                g = [_sample_sum(gj, n) for gj in g]
             else:
-                out.append([float(np.sum(gj)) for gj in g] if isinstance(g, list)
-                           else float(np.sum(g)))
+                g = np.broadcast_to(g, (n,)).copy() if i in batched else _sample_sum(g, n)
+            out.append(g if i in batched else _like(g, args[i]))
         if not all(np.isfinite(np.asarray(g)).all() for g in out):
             raise OverflowError("jit batch: a gradient summed over the batch is not finite "
                                 "(every sample's is): the sum overflows; use smaller batches "
                                 "or rescale the computation")
         return value, (out[0] if self._single else tuple(out))
+
+    def _batch_eagerly(self, args: Sequence[Any], batched: tuple[int, ...],
+                       n: int) -> tuple[np.ndarray, list[Any]]:
+        """Every sample run eagerly, in order: the first one eager refuses raises its
+        error; else the values and gradients, shaped as the scalar batch code returns
+        them (an array over the samples per number, a list of them for a list)."""
+        rows = [self._eagerly([np.asarray(a, dtype=float)[k] if i in batched else a
+                               for i, a in enumerate(args)]) for k in range(n)]
+        values = np.array([value for value, _ in rows])
+        per_argument = zip(*[(grads,) if self._single else grads for _, grads in rows])
+        return values, [list(np.array(g, dtype=float).reshape(n, len(g[0])).T)
+                        if np.ndim(g[0]) else np.array(g, dtype=float) for g in per_argument]
 
     def _build_batch(self, entry: _Entry, batched: tuple[int, ...]) -> tuple[Callable, bool]:
         """The batch version of a compiled trace: vectorized when the trace has vectors
@@ -291,9 +309,10 @@ class JitFunction:
             scalar_source) > VECTOR_STATEMENT_COST * _statements(vectorized[0]))
         helpers = {**CODE_HELPERS, **custom.jit_helpers(batch=False)}
         source = scalar_source
-        if use_vectors:  # numpy does the groups
+        if use_vectors:  # numpy does the groups; their members are numpy numbers, so the
+            # scalar statements call the numpy helpers too (the op table's take floats)
             source, constants = vectorized
-            helpers.update(VECTOR_HELPERS, **constants)
+            helpers.update(NUMPY_HELPERS, **VECTOR_HELPERS, **constants)
         entry = _Entry(_build(source, helpers, "compiled"), source, trace, use_vectors)
         self._compiled[shape] = entry
         return entry
@@ -307,6 +326,12 @@ def _like(gradient: Any, argument: Any) -> Any:
     if isinstance(argument, (list, tuple)) and isinstance(gradient, np.ndarray):
         return gradient.tolist()
     return gradient
+
+
+def _sample_sum(gradient: Any, n: int) -> float:
+    """A gradient summed over the n samples: an array over them, or a number that is
+    every sample's (no batched input reaches it)."""
+    return float(gradient.sum()) if isinstance(gradient, np.ndarray) else float(gradient) * n
 
 
 def _statements(source: str) -> int:

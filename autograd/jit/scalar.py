@@ -1,5 +1,10 @@
 """Scalar code generation: the traced graph as straight-line Python, one statement per
-node forward and one per edge backward (``d_x += d_out * local``)."""
+node forward and one per edge backward (``d_x = d_x + d_out * local``).
+
+A gradient is accumulated by rebinding its name, never in place (``+=``): the same code
+runs on numpy arrays in a batch, where ``d_u = d_v`` (a local derivative of 1) makes two
+names share one array, and adding in place to one would change the other. Rebinding
+costs nothing on floats and one new array per statement on arrays."""
 
 from __future__ import annotations
 
@@ -122,13 +127,14 @@ def _generate(out: Value, names: list[str], placeholders: list[Any],
             continue  # a leaf, or no gradient reaches it (every path had a 0 factor)
         g = grad_name[node]
         for parent, local in zip(node._parents, local_code[node]):
-            if parent not in variable or local == "0.0":
-                continue  # a constant (or a leaf made inside f: a number in the code)
+            if parent._operation is _CONSTANT or local == "0.0":
+                continue  # a constant's derivative is never used (nor checked), as in eager
             term = _term(g, local)
-            if parent in grad_name:
-                backward.append(f"    {grad_name[parent]} += {term}")
-            else:
-                grad_name[parent] = _safe_name(f"d_{variable[parent]}", taken)
+            if parent in grad_name:  # (rebound, not +=: see the module docstring)
+                backward.append(f"    {grad_name[parent]} = {grad_name[parent]} + {term}")
+            else:  # (a leaf made inside f is a number in the code, but eager checks its
+                # gradient too: it gets one, never returned)
+                grad_name[parent] = _safe_name(f"d_{variable.get(parent, 'leaf')}", taken)
                 backward.append(f"    {grad_name[parent]} = {term}")
 
     # an operation no gradient reaches (every path to it has a local derivative of 0)
@@ -137,10 +143,10 @@ def _generate(out: Value, names: list[str], placeholders: list[Any],
     for node in reversed(order):
         if node._parents and node in reachable and node not in grad_name:
             for parent, local in zip(node._parents, local_code[node]):
-                if parent in variable and not _is_number(local):
+                if parent._operation is not _CONSTANT and not _is_number(local):
                     name = _safe_name(f"checked_local_{len(checks)}", taken)
                     checks.append((name, f"    {name} = {local}  # d {variable[node]} / d "
-                                         f"{variable[parent]}: checked, no gradient flows"))
+                                         f"{ref(parent)}: checked, no gradient flows"))
     backward += [line for _, line in checks]
 
     def grad_of(node: Value) -> str:

@@ -44,11 +44,13 @@ __all__ = ["VECTOR_HELPERS", "vector_source"]
 def _outer(dh: Any, x: Any) -> Any:
     """Σ over samples of outer(dh, x): a layer's weight gradient."""
     dh, x = np.asarray(dh), np.asarray(x)
-    if dh.ndim == 1 and x.ndim == 1:
+    if dh.ndim == 1 and x.ndim == 1:  # one sample
         return np.outer(dh, x)
-    if dh.ndim == 2 and x.ndim == 2:
-        return dh.T @ x
-    return np.einsum("...i,...j->ij", dh, x)
+    if x.ndim == 1:  # a batch whose layer input is the same for every sample
+        x = np.broadcast_to(x, (len(dh), len(x)))
+    elif dh.ndim == 1:
+        dh = np.broadcast_to(dh, (len(x), len(dh)))
+    return dh.T @ x
 
 
 def _fit(value: Any, like: Any) -> Any:
@@ -67,26 +69,35 @@ def _scale(d: Any, v: Any) -> Any:
     return d[..., None] * v if np.ndim(d) else d * v
 
 
-def _lse(v: Any) -> Any:
+def _pack_zeros(pack: Any, seed: Any) -> Any:
+    """A pack's gradient before any edge adds to it: one vector per sample of the seed
+    (in a batch the pack itself may be the same for every sample: weights only)."""
+    return np.zeros(np.shape(seed) + np.shape(pack)[-1:])
+
+
+def _lse(v: Any) -> tuple[Any, Any]:
+    """logsumexp over the last axis, m + log Σ exp(v - m) with m = max v, and its local
+    derivative softmax(v) = exp(v - m) / Σ exp(v - m), from the same exponentials -- as
+    the op table computes it (not exp(v - out): out is rounded at the scale of v, so at
+    v = [1e17, 1e17] both would be 1 and the gradient would sum to 2)."""
     m = v.max(-1, keepdims=True)
-    return (m + np.log(np.exp(v - m).sum(-1, keepdims=True)))[..., 0]
-
-
-def _lse_local(v: Any, out: Any) -> Any:
-    """d logsumexp(v) / d v = softmax(v) = exp(v - out)."""
-    return np.exp(v - np.asarray(out)[..., None])
+    weights = np.exp(v - m)
+    total = weights.sum(-1, keepdims=True)
+    return (m + np.log(total))[..., 0], weights / total
 
 
 VECTOR_HELPERS: dict[str, Any] = {
     "asarray_": lambda a: np.asarray(a, dtype=float),
     "zeros_": lambda a: np.zeros(np.shape(a)),
     "zeros_like_": np.zeros_like,
+    "pack_zeros_": _pack_zeros,
+    "seed_": lambda a: np.ones(np.shape(a)[0]),
+    "add_at_": np.add.at,
     "outer_": _outer,
     "fit_": _fit,
     "vdot_": _vdot,
     "scale_": _scale,
     "lse_": _lse,
-    "lse_local_": _lse_local,
     **{f"np_{name}": helper for name, helper in NUMPY_HELPERS.items()},
 }
 
@@ -101,12 +112,34 @@ class _Gather:
 
     arg: int
     index: np.ndarray
+    index_name: str = ""  # the constant holding ``index`` in the generated code, if any
 
     def expression(self, array: str, length: int, constants: dict[str, Any],
                    taken: set[str]) -> str:
         """Numpy source reading these positions of ``array`` (``length`` long): a view
         where the positions form a regular grid (base + r * row_step + c) whose block
         lies inside the array, else an index array."""
+        view = self._view(array, length)
+        return view if view is not None else f"{array}[{self._index(constants, taken)}]"
+
+    def add(self, array: str, length: int, term: str, constants: dict[str, Any],
+            taken: set[str]) -> str:
+        """The statement adding ``term`` at these positions of ``array``: in place through
+        the view, else ``np.add.at`` -- positions may repeat (a weight two neurons share),
+        and ``array[index] += term`` would add only one of their terms."""
+        view = self._view(array, length)
+        if view is not None:
+            return f"{view} += {term}"
+        return f"add_at_({array}, {self._index(constants, taken)}, {term})"
+
+    def _index(self, constants: dict[str, Any], taken: set[str]) -> str:
+        if not self.index_name:
+            self.index_name = _safe_name("index", taken)
+            constants[self.index_name] = self.index
+        return self.index_name
+
+    def _view(self, array: str, length: int) -> str | None:
+        """A view of ``array`` holding exactly these positions, if they form a grid."""
         index = self.index
         base = int(index.flat[0])
         if index.ndim == 1:
@@ -123,9 +156,7 @@ class _Gather:
                 # (always a subscript at the end: it is assigned to, d_W[...] += ...)
                 return (f"{array}[{base}:{base + rows * row_step}].reshape({rows}, {row_step})"
                         f"[:, :{columns}]")
-        name = _safe_name("index", taken)
-        constants[name] = index
-        return f"{array}[{name}]"
+        return None
 
 
 @dataclass(eq=False)
@@ -139,6 +170,13 @@ class _Pack:
     weights: _Gather | None = None  # dot: rows = members
     bias: _Gather | None = None
     w_name: str = ""  # dot: the variable holding its weight matrix in the generated code
+
+    @property
+    def earliest(self) -> Value:
+        """The member made first: the pack is computed where it was (its inputs exist by
+        then) and differentiated there (every use of every member is later). A map's
+        members follow its source's order, which need not be the order they were made."""
+        return min(self.members, key=lambda member: member._number)
 
 
 @dataclass(frozen=True)
@@ -168,7 +206,7 @@ class _Packer:
         for node in dots:
             if node not in self.member_of:
                 self._pack_dots(node, dots)
-        self.packs.sort(key=lambda pack: pack.members[0]._number)
+        self.packs.sort(key=lambda pack: pack.earliest._number)
 
     def vector_of(self, nodes: Sequence[Value]) -> _Pack | _ArgSlice | None:
         """The vector these nodes form, in this order: a whole pack, consecutive elements
@@ -344,6 +382,7 @@ class _Writer:
         self.grad: dict[Any, str] = {}  # node or pack -> its gradient variable
         self.arrays: list[str] = []  # array variables whose numbers must be finite
         self.numbers: list[str] = []
+        self.softmax: dict[Value, str] = {}  # a logsumexp over a vector -> its derivative
 
     # -- references ------------------------------------------------------------
 
@@ -385,7 +424,7 @@ class _Writer:
         for i in sorted(self.array_args):
             self.emit(f"{self.arg[i]} = asarray_({self.arg[i]})")
         self.emit("# forward: a vector statement per pack, a scalar statement per other node")
-        first = {pack.members[0]: pack for pack in self.packs}
+        first = {pack.earliest: pack for pack in self.packs}
         for node in self.order:
             if node in first:
                 self.forward_pack(first[node])
@@ -401,7 +440,11 @@ class _Writer:
                 self.arrays.append(self.arg_grads[i])
         if self.out._parents:
             self.grad[self.out] = _safe_name(f"d_{self.variable[self.out]}", self.taken)
-            self.emit(f"{self.grad[self.out]} = 1.0")
+            if self.batch:  # 1 for every sample: so is every gradient, and a sum over the
+                # samples (an unbatched argument's gradient) counts each of them
+                self.emit(f"{self.grad[self.out]} = seed_({self.arg[self.batched[0]]})")
+            else:
+                self.emit(f"{self.grad[self.out]} = 1.0")
         for node in reversed(self.order):
             if node in first:
                 self.backward_pack(first[node])
@@ -438,7 +481,9 @@ class _Writer:
         vectors = self.single_vector.get(node)
         name = self.variable[node]
         if vectors is not None and node._operation.name == "logsumexp":
-            self.emit(f"{name} = lse_({self.vector(vectors[0])})  # logsumexp over a vector")
+            self.softmax[node] = _safe_name(f"softmax_{name}", self.taken)
+            self.emit(f"{name}, {self.softmax[node]} = lse_({self.vector(vectors[0])})  "
+                      "# logsumexp over a vector, and its derivative")
         elif vectors is not None:
             bias = f" + {self.ref(node._parents[-1])}" if len(node._parents) % 2 else ""
             self.emit(f"{name} = vdot_({self.vector(vectors[0])}, {self.vector(vectors[1])})"
@@ -459,6 +504,11 @@ class _Writer:
 
     # -- backward -------------------------------------------------------------------
 
+    # A gradient variable is accumulated by rebinding it (d = d + term), never in place:
+    # in a batch d_u = d_v makes two names share one array. In place (+=) are only the
+    # arrays this code made for that purpose -- a pack's gradient (zeros, or a product)
+    # and an argument's -- which no other name shares.
+
     def add_grad(self, target: Value, term: str) -> None:
         """grad(target) += term, for a scalar term."""
         if target in self.member:
@@ -466,12 +516,13 @@ class _Writer:
             self.ensure_pack_grad(pack)
             self.emit(f"{self.grad[pack]}{self.index(j)} += {term}")
             return
-        if target not in self.variable and target not in self.position:
-            return  # a constant
+        if target._operation is _CONSTANT:
+            return  # its derivative is never used (nor checked), as in eager backward
         if target in self.grad:
-            self.emit(f"{self.grad[target]} += {term}")
-        else:
-            base = self.variable.get(target) or self.ref(target)
+            self.emit(f"{self.grad[target]} = {self.grad[target]} + {term}")
+        else:  # (a leaf made inside f is a number in the code; eager checks its gradient)
+            base = self.variable.get(target) or (self.ref(target) if target in self.position
+                                                 else "leaf")
             self.grad[target] = _safe_name(f"d_{base}", self.taken)
             self.emit(f"{self.grad[target]} = {term}")
             self.numbers.append(self.grad[target])
@@ -479,14 +530,16 @@ class _Writer:
     def ensure_pack_grad(self, pack: _Pack) -> None:
         if pack not in self.grad:
             self.grad[pack] = _safe_name(f"d_{pack.name}", self.taken)
-            self.emit(f"{self.grad[pack]} = zeros_like_({pack.name})")
+            zeros = (f"pack_zeros_({pack.name}, {self.grad[self.out]})" if self.batch
+                     else f"zeros_like_({pack.name})")
+            self.emit(f"{self.grad[pack]} = {zeros}")
             self.arrays.append(self.grad[pack])
 
     def add_vector_grad(self, target: Any, term: str) -> None:
         """grad(vector target) += term, for a vector term."""
         if isinstance(target, _Pack):
-            if target in self.grad:
-                self.emit(f"{self.grad[target]} += {term}")
+            if target in self.grad:  # (every vector term is a new array: a product)
+                self.emit(f"{self.grad[target]} = {self.grad[target]} + {term}")
             else:
                 self.grad[target] = _safe_name(f"d_{target.name}", self.taken)
                 self.emit(f"{self.grad[target]} = {term}")
@@ -506,9 +559,7 @@ class _Writer:
         g = self.grad[node]
         vectors = self.single_vector.get(node)
         if vectors is not None and node._operation.name == "logsumexp":
-            v = self.vector(vectors[0])
-            self.add_vector_grad(vectors[0], f"scale_({g}, lse_local_({v}, "
-                                             f"{self.variable[node]}))")
+            self.add_vector_grad(vectors[0], f"scale_({g}, {self.softmax[node]})")
             return
         if vectors is not None:
             a, b = vectors
@@ -540,13 +591,14 @@ class _Writer:
                   f"d {pack.name}[k], d x[i] += Σ_k d {pack.name}[k] * W[k, i]")
         weights_arg = pack.weights.arg
         if weights_arg in self.arg_grads:
-            view = pack.weights.expression(self.arg_grads[weights_arg],
-                                           self.length(weights_arg), self.constants, self.taken)
-            self.emit(f"{view} += outer_({d}, {x})")
-        if pack.bias is not None and pack.bias.arg in self.arg_grads:
-            view = pack.bias.expression(self.arg_grads[pack.bias.arg],
-                                        self.length(pack.bias.arg), self.constants, self.taken)
-            self.emit(f"{view} += {self.fit(d, view, pack.bias.arg)}")
+            self.emit(pack.weights.add(self.arg_grads[weights_arg], self.length(weights_arg),
+                                       f"outer_({d}, {x})", self.constants, self.taken))
+        bias = pack.bias
+        if bias is not None and bias.arg in self.arg_grads:
+            d_b, length = self.arg_grads[bias.arg], self.length(bias.arg)
+            like = bias.expression(d_b, length, self.constants, self.taken)
+            self.emit(bias.add(d_b, length, self.fit(d, like, bias.arg), self.constants,
+                               self.taken))
         self.add_vector_grad(pack.source, f"{d} @ {pack.w_name}")
 
     def check_scalar(self, node: Value) -> None:

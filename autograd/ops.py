@@ -288,12 +288,21 @@ def _logsumexp_forward(*xs: float) -> float:
     return m + math.log(math.fsum([math.exp(x - m) for x in xs]))
 
 
+#: below this |logsumexp|, exp(x_i - out) is the softmax weight to within 2.3e-13
+#: (out is rounded to its ulp, at most 2.3e-13 here); beyond it, the weights are taken
+#: relative to the max: at x = [1e17, 1e17], exp(x_i - out) is 1 for both
+_SOFTMAX_ROUNDING_SAFE = 1024.0
+
+
 def _logsumexp_local(*args):
-    """d/dx_i logsumexp(x) = softmax(x)_i = exp(x_i - m) / sum_j exp(x_j - m) for the
-    constant m = max(x) (the same function for any m: higher derivatives are exact).
-    Not exp(x_i - out): out is rounded at the scale of x, so at x = [1e17, 1e17]
-    exp(x_i - out) is 1 for both and the gradient would sum to 2."""
-    inputs = args[:-1]
+    """d/dx_i logsumexp(x) = softmax(x)_i = exp(x_i - out): as PyTorch computes it where
+    |out| < 1024, so that rounding out costs at most 2.3e-13 of a weight; beyond, as
+    exp(x_i - m) / sum_j exp(x_j - m) for the constant m = max(x) (the same function for
+    any m, so higher derivatives are exact): out is rounded at the scale of x, and at
+    x = [1e17, 1e17] exp(x_i - out) would be 1 for both, a gradient summing to 2."""
+    inputs, out = args[:-1], args[-1]
+    if out is not None and -_SOFTMAX_ROUNDING_SAFE < _data(out) < _SOFTMAX_ROUNDING_SAFE:
+        return tuple(exp(x - out) for x in inputs)
     m = max(map(_data, inputs))
     weights = [exp(x - m) for x in inputs]
     values = any(hasattr(w, "_operation") for w in weights)  # a differentiable pass
@@ -301,8 +310,11 @@ def _logsumexp_local(*args):
     return tuple(w / total for w in weights)
 
 
-def _softmax_at(i: int, *xs: float) -> float:
-    """The jit's d/dx_i logsumexp(xs), :func:`_logsumexp_local`'s arithmetic on floats."""
+def _softmax_weight(x: float, out: float, i: int, *xs: float) -> float:
+    """The jit's d/dx_i logsumexp(xs) (x = xs[i], out = logsumexp(xs)):
+    :func:`_logsumexp_local`'s arithmetic on floats, the cheap form where it applies."""
+    if -_SOFTMAX_ROUNDING_SAFE < out < _SOFTMAX_ROUNDING_SAFE:
+        return math.exp(x - out)
     return _logsumexp_local(*xs, None)[i]
 
 
@@ -317,8 +329,8 @@ def _dot_code(inputs: list[str], out: str) -> tuple[str, list[str]]:
 
 def _logsumexp_code(inputs: list[str], out: str) -> tuple[str, list[str]]:
     arguments = ", ".join(inputs)
-    return f"logsumexp({arguments})", [f"softmax_at({i}, {arguments})"
-                                        for i in range(len(inputs))]
+    return f"logsumexp({arguments})", [f"softmax_weight({x}, {out}, {i}, {arguments})"
+                                        for i, x in enumerate(inputs)]
 
 
 def _relu(x: float) -> float:
@@ -473,7 +485,7 @@ CODE_HELPERS: dict[str, Callable[..., float]] = {
     "dexponent": _dexponent,
     "datan2_dy": _datan2_dy,
     "datan2_dx": _datan2_dx,
-    "softmax_at": _softmax_at,
+    "softmax_weight": _softmax_weight,
     "mod": _mod_forward,
     "floordiv": _floor_quotient,
     "maximum": max,

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..ops import _EXP_MAX, CODE_HELPERS
+from ..ops import _EXP_MAX, _SOFTMAX_ROUNDING_SAFE, CODE_HELPERS
 
 
 def _np_check(bad: Any, message: str, error: type[Exception] = ValueError) -> None:
@@ -126,12 +126,18 @@ def _np_datan2(y: Any, x: Any) -> tuple[Any, Any]:
     return u / r, -v / r
 
 
-def _np_softmax_at(i: int, *xs: Any) -> Any:
-    """d/dx_i logsumexp(xs) as ops._logsumexp_local: weights relative to the max."""
-    xs = [np.asarray(x, dtype=float) for x in xs]
+def _np_softmax_weight(x: Any, out: Any, i: int, *xs: Any) -> Any:
+    """d/dx_i logsumexp(xs) as ops._softmax_weight: exp(x - out) where |out| < 1024, else
+    weights relative to the max."""
+    out = np.asarray(out, dtype=float)
+    cheap = np.exp(np.asarray(x, dtype=float) - out)
+    far = np.abs(out) >= _SOFTMAX_ROUNDING_SAFE
+    if not np.any(far):
+        return cheap
+    xs = [np.asarray(v, dtype=float) for v in xs]
     m = np.maximum.reduce(np.broadcast_arrays(*xs))
-    weights = [np.exp(x - m) for x in xs]
-    return weights[i] / sum(weights)
+    weights = [np.exp(v - m) for v in xs]
+    return np.where(far, weights[i] / sum(weights), cheap)
 
 
 def _np_floordiv(a: Any, b: Any) -> Any:
@@ -171,7 +177,7 @@ NUMPY_HELPERS: dict[str, Callable[..., Any]] = {
     "dexponent": _np_dexponent,
     "datan2_dy": lambda y, x: _np_datan2(y, x)[0],
     "datan2_dx": lambda y, x: _np_datan2(y, x)[1],
-    "softmax_at": _np_softmax_at,
+    "softmax_weight": _np_softmax_weight,
     "maximum": np.maximum,
     "minimum": np.minimum,
     "share": lambda a, b: np.where(np.asarray(a) > b, 1.0, np.where(np.asarray(a) == b, 0.5,

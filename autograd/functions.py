@@ -18,6 +18,7 @@ from .ops import OPS, stop_gradient
 __all__ = ["dot", "dots", "log_softmax", "logsumexp", "softmax"]
 
 _DOT = OPS["dot"]
+_MAXIMUM = OPS["maximum"]
 _data = attrgetter("data")
 _VALUE_TYPES = {Value, type(as_value(0.0))}  # Values and constants
 
@@ -91,6 +92,7 @@ def log_softmax(values: Sequence[Any]) -> list[Value]:
     itself overflows and the subtraction is refused, naming it).
 
     Computed as z_i - logsumexp(z) with z_i = x_i - m, where m is the largest input
+    (found by ``maximum`` nodes)
     through ``stop_gradient``: log softmax does not depend on m, so its derivative
     through m is exactly 0 and the shift only keeps the subtraction free of
     cancellation (``softmax([1000.0, 1000.0])`` is exactly 0.5). As JAX does, m is an
@@ -98,7 +100,10 @@ def log_softmax(values: Sequence[Any]) -> list[Value]:
     computes it from each call's inputs.
     """
     xs = _values(values, "log_softmax")
-    shift = stop_gradient(max(xs, key=_data))
+    largest = xs[0]
+    for x in xs[1:]:  # nodes, not a choice made now: jit finds each call's largest
+        largest = _record(_MAXIMUM, (largest, x))
+    shift = stop_gradient(largest)
     zs = [x - shift for x in xs]
     lse = logsumexp(zs)
     return [z - lse for z in zs]

@@ -35,7 +35,7 @@ from .model_files import load
 from .module import Module, ModuleDict, ModuleList
 from .optim import SGD, Adam, AdamW
 from .perceptron import Perceptron
-from .preprocessing import Classifier, Standardize
+from .preprocessing import Classifier, Regressor, Standardize
 from .training import History, TrainingDiverged, fit
 
 __all__ = [
@@ -51,6 +51,7 @@ __all__ = [
     "ModuleList",
     "Neuron",
     "Perceptron",
+    "Regressor",
     "Standardize",
     "TrainingDiverged",
     "accuracy",

@@ -40,14 +40,15 @@ from autograd import (
     explore,
 )
 from autograd.expr import FUNCTIONS, ExpressionError, parse_expression
-from autograd.files import read_bytes, write_atomic
+from autograd.files import write_atomic
 
 from . import data
 from .layers import ACTIVATIONS, INITS, MLP
 from .metrics import confusion_matrix, predict
 from .model_files import MAX_PARAMETERS, declared_sizes, load
 from .optim import SGD, Adam
-from .preprocessing import Classifier, Standardize
+from .preprocessing import Classifier, Regressor, Standardize
+from .tabular import _looks_like_header, read_csv_rows
 from .training import History, TrainingDiverged, check_run_folder, fit, save_run
 
 __all__ = ["main"]
@@ -121,10 +122,13 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _hidden(values: list[str]) -> list[int]:
-    """``--hidden 16 8`` -> [16, 8]; ``--hidden none`` (or nothing) -> [] (no hidden
-    layer: the lecture's linear softmax classifier)."""
-    if values in ([], ["none"]):
+    """``--hidden 16 8`` -> [16, 8]; ``--hidden none`` -> [] (no hidden layer: the
+    lecture's linear softmax classifier). A bare ``--hidden`` is refused: it is a
+    forgotten number more often than a wish for no hidden layer."""
+    if values == ["none"]:
         return []
+    if not values:
+        raise argparse.ArgumentTypeError("needs the sizes, e.g. --hidden 16 8")
     return [_positive_int(v) for v in values]
 
 
@@ -145,13 +149,29 @@ DEFAULTS: dict[str, dict[str, object]] = {
               "batch_size": 1, "init": "uniform"},
     "digits": {"hidden": [32], "lr": 0.01, "epochs": 10, "optimizer": "sgd", "batch_size": 1,
                "init": "he"},
+    # your own CSV file: the Iris recipe (so the bundled iris.csv as a file gives the same
+    # model as --dataset iris); for many features, --init he suits better
+    "csv": {"hidden": [16], "lr": 0.01, "epochs": 30, "optimizer": "sgd", "batch_size": 1,
+            "init": "uniform"},
 }
+#: the data sets bundled with chainrule (``--dataset``)
+BUILTIN = ("iris", "moons", "digits")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("chainrule")
+    except PackageNotFoundError:  # run from a source folder, not installed
+        return "(not installed: pip install -e .)"
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="chainrule", description="chainrule: see and check backpropagation."
     )
+    parser.add_argument("--version", action="version", version=f"chainrule {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     train = commands.add_parser(
         "train",
@@ -159,7 +179,22 @@ def _parser() -> argparse.ArgumentParser:
         description="Train an MLP with softmax cross-entropy and report train/test accuracy. "
                     "Flags not given take the data set's defaults (printed at the start).",
     )
-    train.add_argument("--dataset", choices=tuple(DEFAULTS), default="iris")
+    train.add_argument("data", nargs="?", type=Path, default=None, metavar="CSV",
+                       help="your own data: a CSV file of numeric feature columns and a target "
+                            "column (a header is optional); default: --dataset iris")
+    train.add_argument("--dataset", choices=tuple(BUILTIN), default=None,
+                       help="a bundled data set, instead of a CSV file (default: iris)")
+    train.add_argument("--target", default=None, metavar="COLUMN",
+                       help="with a CSV file: the target column, by its header name or its "
+                            "number counted from 1 (default: the last column)")
+    train.add_argument("--features", nargs="+", default=None, metavar="COLUMN",
+                       help="with a CSV file: the feature columns, by name or number from 1 "
+                            "(default: every column but the target)")
+    train.add_argument("--task", choices=("auto", "classification", "regression"),
+                       default=None,
+                       help="with a CSV file: classification (softmax cross-entropy) or "
+                            "regression (MSE, reports RMSE and R^2); auto (default) reads "
+                            "text or at most 20 distinct integers as classes, and says so")
     train.add_argument("--hidden", nargs="*", action=_HiddenAction, default=None, metavar="N",
                        help="hidden layer sizes, e.g. --hidden 16 8; none for the linear "
                             "softmax classifier (default: per data set)")
@@ -175,7 +210,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--batch-size", type=_positive_int, default=None,
                        help="1 = per-sample SGD; more = minibatches of the mean loss")
     train.add_argument("--optimizer", choices=("sgd", "adam"), default=None)
-    train.add_argument("--momentum", type=_momentum, default=0.0, help="SGD momentum")
+    train.add_argument("--momentum", type=_momentum, default=None,
+                       help="SGD's momentum, in [0, 1) (default 0; only with --optimizer sgd)")
     train.add_argument("--seed", type=_seed, default=0,
                        help="seeds split, weights and order: a non-negative integer")
     train.add_argument("--test-size", type=_fraction, default=0.3,
@@ -183,7 +219,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--out", type=Path, default=Path("runs/train"),
                        help="folder for model.json and history.json: a new or empty folder, "
                             "or an earlier run's (default: runs/train)")
-    train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    train.add_argument("--no-progress", action="store_true",
+                       help="hide the progress bar (shown only on a terminal; elsewhere, as in "
+                            "a log file, there is one line per epoch)")
     train.add_argument("--jit", action="store_true",
                        help="compile one sample's loss with autograd.jit (same result, faster)")
 
@@ -229,33 +267,123 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load(dataset: str, seed: int):
+class _Data:
+    """What ``chainrule train`` learns from: the samples, and what their columns mean."""
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, name: str, classes: list[str] | None,
+                 features: Sequence[str] | None = None, target: str | None = None,
+                 describe: str = "") -> None:
+        self.X, self.y, self.name, self.classes = X, y, name, classes
+        self.features, self.target, self.describe = features, target, describe
+
+    @property
+    def regression(self) -> bool:
+        return self.classes is None
+
+
+def _builtin(dataset: str, seed: int) -> _Data:
     if dataset == "iris":
         X, y = data.load_iris()
-        return X, y, list(data.IRIS_CLASSES)
+        return _Data(X, y, "iris", list(data.IRIS_CLASSES), data.IRIS_FEATURES, "species")
     if dataset == "digits":
         X, y = data.load_digits()
-        return X, y, list(data.DIGITS_CLASSES)
+        return _Data(X, y, "digits", list(data.DIGITS_CLASSES))
     X, y = data.make_moons(200, noise=0.1, seed=seed)
-    return X, y, ["upper moon", "lower moon"]
+    return _Data(X, y, "moons", ["upper moon", "lower moon"])
+
+
+def _column(text: str) -> str | int:
+    """``--target`` / ``--features``: a header name, or a number counted from 1."""
+    if text.lstrip("-").isdigit() and int(text) != 0:
+        number = int(text)
+        return number - 1 if number > 0 else number  # -1: the last column
+    return text
+
+
+def _read_data(args: argparse.Namespace) -> _Data:
+    table = data.load_csv(args.data, -1 if args.target is None else _column(args.target),
+                          features=None if args.features is None
+                          else [_column(f) for f in args.features],
+                          task=args.task or "auto")
+    header = "a header" if table.header else "no header"
+    what = (f"classification into {len(table.classes)} classes (softmax cross-entropy)"
+            if table.classes is not None else "regression (MSE)")
+    describe = (f"{_shown(table.source)} ({header}): {len(table)} rows, {len(table.features)} "
+                f"features, target {_shown(table.target)!r}\ntask: {what}: {table.reason}")
+    return _Data(table.X, table.y, _shown(table.source),
+                 None if table.classes is None else list(table.classes),
+                 table.features, table.target, describe)
+
+
+def _check_combination(args: argparse.Namespace) -> str | None:
+    """Flags that would do nothing in this combination: refused, not ignored."""
+    if args.data is not None and args.dataset is not None:
+        return (f"give a CSV file or --dataset, not both (got {args.data} and --dataset "
+                f"{args.dataset})")
+    if args.data is None:
+        for flag in ("target", "features", "task"):
+            if getattr(args, flag) is not None:
+                return (f"--{flag} goes with your own CSV file (chainrule train data.csv "
+                        f"--{flag} ...); the bundled data sets have theirs")
+    if args.optimizer == "adam" and args.momentum is not None:
+        return ("--momentum is SGD's; Adam keeps its own running averages (betas 0.9, "
+                "0.999): leave out --momentum, or use --optimizer sgd")
+    return None
+
+
+def _settings(args: argparse.Namespace, regression: bool) -> str:
+    """Every flag that decides the result, with the value used."""
+    hidden = " ".join(map(str, args.hidden)) or "none"
+    parts = []
+    if args.data is not None:
+        parts += [f"--target {_shown(args.target) if args.target else 'last'}",
+                  f"--task {'regression' if regression else 'classification'}"]
+        if args.features is not None:
+            parts.append("--features " + " ".join(map(_shown, args.features)))
+    parts += [f"--hidden {hidden}", f"--activation {args.activation}", f"--init {args.init}",
+              f"--optimizer {args.optimizer}", f"--lr {args.lr:g}"]
+    if args.optimizer == "sgd":
+        parts.append(f"--momentum {args.momentum:g}")
+    parts += [f"--epochs {args.epochs}", f"--batch-size {args.batch_size}",
+              f"--seed {args.seed}", f"--test-size {args.test_size:g}"]
+    if args.jit:
+        parts.append("--jit")
+    return "settings: " + " ".join(parts)
 
 
 def train(args: argparse.Namespace) -> int:
-    for name, value in DEFAULTS[args.dataset].items():
+    problem = _check_combination(args)
+    if problem is not None:
+        return _fail("train", problem)
+    if args.data is None and args.dataset is None:
+        args.dataset = "iris"
+    for name, value in DEFAULTS[args.dataset or "csv"].items():
         if getattr(args, name) is None:
             setattr(args, name, value)
+    if args.optimizer == "sgd" and args.momentum is None:
+        args.momentum = 0.0
     try:
         check_run_folder(args.out)  # before the training, not after it
     except (ValueError, OSError) as error:
         return _fail("train", f"--out {args.out}: {_reason(error, args.out, 'use')}")
-    X, y, class_names = _load(args.dataset, args.seed)
+    if args.data is None:
+        source = _builtin(args.dataset, args.seed)
+    else:
+        try:
+            source = _read_data(args)
+        except OSError as error:
+            return _fail("train", _reason(error, args.data, "read"))
+        except ValueError as error:
+            return _fail("train", error)
+    X, y = source.X, source.y
     try:
-        X_train, X_test, y_train, y_test = data.train_test_split(X, y, args.test_size,
-                                                                 seed=args.seed)
-    except ValueError as error:  # a --test-size that leaves a part empty
-        return _fail("train", error)
-    sizes = declared_sizes({"type": "MLP", "nin": X.shape[1],
-                            "nouts": [*args.hidden, len(class_names)]})
+        X_train, X_test, y_train, y_test = (
+            _random_split(X, y, args.test_size, args.seed) if source.regression
+            else data.train_test_split(X, y, args.test_size, seed=args.seed))
+    except ValueError as error:  # a --test-size that leaves a part empty, too few rows
+        return _fail("train", f"{source.name}: {error}")
+    outputs = 1 if source.regression else len(source.classes)
+    sizes = declared_sizes({"type": "MLP", "nin": X.shape[1], "nouts": [*args.hidden, outputs]})
     if sizes is None or sizes.parameters > MAX_PARAMETERS:
         return _fail("train", f"--hidden: {len(args.hidden)} hidden layer(s), the widest of "
                      f"{max(args.hidden, default=0)}, make a network larger than a model file "
@@ -263,67 +391,125 @@ def train(args: argparse.Namespace) -> int:
                      "smaller layers")
     scaler = Standardize.fit(X_train)  # learned on the training split only
     X_train_std, X_test_std = scaler.transform(X_train), scaler.transform(X_test)
+    if source.regression:  # the network learns the standardized target
+        target_mean, target_scale = _target_statistics(y_train)
+        y_train_fit = (y_train - target_mean) / target_scale
+        y_test_fit = (y_test - target_mean) / target_scale
+    else:
+        y_train_fit, y_test_fit = y_train, y_test
 
-    network = MLP(X.shape[1], [*args.hidden, len(class_names)], args.activation,
+    network = MLP(X.shape[1], [*args.hidden, outputs], args.activation,
                   seed=args.seed, init=args.init)
     if args.optimizer == "sgd":
         optimizer = SGD(network.parameters(), lr=args.lr, momentum=args.momentum)
     else:
         optimizer = Adam(network.parameters(), lr=args.lr)
-    hidden = " ".join(map(str, args.hidden)) or "none"
-    print(f"dataset {args.dataset}: {len(X_train)} train / {len(X_test)} test samples, "
-          f"{X.shape[1]} features, {len(class_names)} classes; standardized with the "
-          "training split's mean and std")
-    print(f"model {network!r}: {len(network.parameters())} parameters, init {args.init}")
-    print(f"settings: --hidden {hidden} --activation {args.activation} --optimizer "
-          f"{args.optimizer} --lr {args.lr:g} --epochs {args.epochs} --batch-size "
-          f"{args.batch_size} --seed {args.seed} --test-size {args.test_size:g}"
-          f"{' --jit' if args.jit else ''}")
+    if args.data is None:
+        print(f"dataset {args.dataset}: {len(X_train)} train / {len(X_test)} test samples, "
+              f"{X.shape[1]} features, {len(source.classes)} classes; standardized with the "
+              "training split's mean and std")
+    else:
+        print(f"data {source.describe}")
+        print(f"  {len(X_train)} train / {len(X_test)} test rows; features standardized with "
+              "the training split's mean and std"
+              + (", and the target too (predictions are in its units)"
+                 if source.regression else ""))
+    print(f"model {network!r}: {len(network.parameters())} parameters")
+    print(_settings(args, source.regression))
+
+    progress = not args.no_progress and sys.stderr.isatty()  # no bar in a log file
 
     def report(epoch: int, history: History) -> None:
-        tqdm.write(f"epoch {epoch + 1:3d}/{args.epochs}  loss {history.loss[-1]:.4f}  "
-                   f"train acc {history.accuracy[-1]:.3f}  test acc {history.val_accuracy[-1]:.3f}")
+        if source.regression:
+            rmse = math.sqrt(history.val_loss[-1]) * target_scale
+            line = (f"epoch {epoch + 1:3d}/{args.epochs}  loss {history.loss[-1]:.4f}  "
+                    f"test loss {history.val_loss[-1]:.4f}  test RMSE {rmse:.4g}")
+        else:
+            line = (f"epoch {epoch + 1:3d}/{args.epochs}  loss {history.loss[-1]:.4f}  "
+                    f"train acc {history.accuracy[-1]:.3f}  test acc "
+                    f"{history.val_accuracy[-1]:.3f}")
+        if progress:
+            tqdm.write(line)
+        else:
+            print(line, flush=True)
 
     started = time.perf_counter()
     try:
         # (fit reports an overflow itself, as TrainingDiverged: numpy's warnings on the way
         # there would be lines of noise before that one line)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            history = fit(network, X_train_std, y_train, loss="cross_entropy",
+            history = fit(network, X_train_std, y_train_fit,
+                          loss="mse" if source.regression else "cross_entropy",
                           optimizer=optimizer, epochs=args.epochs, batch_size=args.batch_size,
-                          seed=args.seed, validation=(X_test_std, y_test),
-                          progress=not args.no_progress, on_epoch=report, jit=args.jit)
+                          seed=args.seed, validation=(X_test_std, y_test_fit),
+                          progress=progress, on_epoch=report, jit=args.jit,
+                          accuracy=not source.regression)
     except TrainingDiverged as error:
         return _fail("train", f"{error}. Nothing was written.", 1)
     seconds = time.perf_counter() - started
 
-    model = Classifier(network, class_names, preprocess=scaler)
-    test_accuracy = history.val_accuracy[-1]
-    matrix = confusion_matrix(y_test, predict(model, X_test), len(class_names))
+    config = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
+              if k != "command"}
+    if source.regression:
+        model = Regressor(network, scaler, target_mean, target_scale,
+                          features=source.features, target=source.target)
+        predicted = model.predict(X_test)
+        rmse = float(np.sqrt(np.mean((predicted - y_test) ** 2)))
+        spread = float(np.sum((y_test - y_test.mean()) ** 2))
+        r2 = 1.0 - float(np.sum((predicted - y_test) ** 2)) / spread if spread > 0 else math.nan
+        summary = {"test_rmse": rmse, "test_r2": r2}
+        epochs = [{"epoch": i + 1, "loss": loss, "test_loss": val}
+                  for i, (loss, val) in enumerate(zip(history.loss, history.val_loss))]
+    else:
+        model = Classifier(network, source.classes, preprocess=scaler,
+                           features=source.features, target=source.target)
+        test_accuracy = history.val_accuracy[-1]
+        matrix = confusion_matrix(y_test, predict(model, X_test), len(source.classes))
+        summary = {"test_accuracy": test_accuracy, "confusion_matrix": matrix.tolist()}
+        epochs = [{"epoch": i + 1, "loss": loss, "train_accuracy": acc, "test_accuracy": val}
+                  for i, (loss, acc, val) in enumerate(
+                      zip(history.loss, history.accuracy, history.val_accuracy))]
     try:
         model_path, history_path = save_run(args.out, model, {
-            "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
-                       if k != "command"},
-            "classes": class_names,
-            "epochs": [{"epoch": i + 1, "loss": loss, "train_accuracy": acc,
-                        "test_accuracy": val}
-                       for i, (loss, acc, val) in enumerate(
-                           zip(history.loss, history.accuracy, history.val_accuracy))],
-            "test_accuracy": test_accuracy,
-            "confusion_matrix": matrix.tolist(),
-            "seconds": seconds,
-        })
+            "config": config, "classes": source.classes, "epochs": epochs, **summary,
+            "seconds": seconds})
     except (ValueError, OSError) as error:
         return _fail("train", _reason(error, args.out), 1)
-    print(f"final test accuracy {test_accuracy:.4f} ({round(test_accuracy * len(y_test))}"
-          f"/{len(y_test)}) after {seconds:.1f} s")
-    print("confusion matrix (rows: true class, columns: predicted):")
-    width = max(len(name) for name in class_names)
-    for name, row in zip(class_names, matrix):
-        print(f"  {name:>{width}}  " + " ".join(f"{count:4d}" for count in row))
-    print(f"wrote {_shown(model_path)} (standardization, network and class names: use it with "
-          f"chainrule predict {_shown(model_path)} ...) and {_shown(history_path)}")
+    if source.regression:
+        print(f"final test RMSE {rmse:.4g} (in the target's units; its test values spread "
+              f"with std {float(np.std(y_test)):.4g}), R^2 {r2:.4f}, after {seconds:.1f} s")
+    else:
+        print(f"final test accuracy {test_accuracy:.4f} ({round(test_accuracy * len(y_test))}"
+              f"/{len(y_test)}) after {seconds:.1f} s")
+        print("confusion matrix (rows: true class, columns: predicted):")
+        names = [_shown(name) for name in source.classes]
+        width = max(len(name) for name in names)
+        for name, row in zip(names, matrix):
+            print(f"  {name:>{width}}  " + " ".join(f"{count:4d}" for count in row))
+    what = ("standardization, network and target scale" if source.regression
+            else "standardization, network and class names")
+    print(f"wrote {_shown(model_path)} ({what}: use it with chainrule predict "
+          f"{_shown(model_path)} ...) and {_shown(history_path)}")
     return 0
+
+
+def _random_split(X: np.ndarray, y: np.ndarray, test_size: float, seed: int
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A seeded random split for regression (no classes to stratify by)."""
+    count = round(test_size * len(y))
+    if not 0 < count < len(y) or len(y) - count < 2:
+        raise ValueError(f"{len(y)} rows are too few to split with --test-size "
+                         f"{test_size:g} (it leaves {count} for testing and {len(y) - count} "
+                         "for training; each part needs rows, training two or more)")
+    order = np.random.default_rng(seed).permutation(len(y))
+    test, training = order[:count], order[count:]
+    return X[training], X[test], y[training], y[test]
+
+
+def _target_statistics(y: np.ndarray) -> tuple[float, float]:
+    mean = float(np.mean(y))
+    scale = float(np.std(y))
+    return mean, scale if scale > 0 and math.isfinite(scale) else 1.0
 
 
 def predict_command(args: argparse.Namespace) -> int:
@@ -348,19 +534,21 @@ def predict_command(args: argparse.Namespace) -> int:
     except OSError as error:
         return _fail("predict", _reason(error, args.model, "read"),
                      1 if error.strerror is not None else 2)
-    if not isinstance(model, Classifier):
+    if not isinstance(model, (Classifier, Regressor)):
         return _fail("predict", f"{args.model} holds a {type(model).__name__}, not a "
-                     "classifier from chainrule train")
+                     "classifier or regressor from chainrule train")
     try:
         if args.input is None:
             lines, X = [""], np.array([_features(args.features, model.nin)])
         else:
-            lines, X = _read_rows(args.input, model.nin)
+            lines, X = _read_rows(args.input, model)
         _check_preprocessing(model, X, lines)
     except OSError as error:
         return _fail("predict", _reason(error, args.input, "read"))
     except ValueError as error:
         return _fail("predict", error)
+    if isinstance(model, Regressor):
+        return _predict_numbers(model, X, args)
     try:
         probabilities = model.predict_proba(X)
     except ArithmeticError as error:
@@ -418,47 +606,98 @@ def _features(texts: Sequence[str], expected: int, where: str = "") -> list[floa
     return values
 
 
-def _read_rows(path: Path, expected: int) -> tuple[list[str], np.ndarray]:
-    """The rows of a CSV file of numbers (a first line that is not numbers is a header),
-    as a matrix, with where each row is (``FILE, line N: ``) for messages."""
-    raw = read_bytes(path, data.MAX_CSV_BYTES, "CSV file to predict")
+def _predict_numbers(model: Regressor, X: np.ndarray, args: argparse.Namespace) -> int:
+    """A regressor's predictions: one number, or a CSV column of them."""
     try:
-        text = raw.decode("utf-8-sig")  # (a spreadsheet's byte order mark is not data)
-    except UnicodeDecodeError as error:
-        raise ValueError(f"{path}: not UTF-8 text (byte {error.start} is invalid); give a "
-                         "CSV file of numbers") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+        values = model.predict(X)
+    except ArithmeticError as error:
+        return _fail("predict", f"cannot predict from these numbers: {error}", 1)
+    if args.input is None:
+        print(repr(float(values[0])))
+        return 0
+    name = "prediction" if model.target is None else f"predicted {model.target}"
+    if args.output is None:
+        sys.stdout.write(_numbers_csv(values, _shown(name)))
+        return 0
+    try:
+        path = write_atomic(args.output, _numbers_csv(values, name))
+    except OSError as error:
+        return _fail("predict", _reason(error, args.output), 1)
+    print(f"wrote {len(X)} predictions to {_shown(path)}")
+    return 0
+
+
+def _numbers_csv(values: np.ndarray, name: str) -> str:
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow([name])
+    writer.writerows([repr(float(v))] for v in values)
+    return text.getvalue()
+
+
+_POSITION = re.compile(r"column (\d+)")
+
+
+def _read_rows(path: Path, model: Classifier | Regressor) -> tuple[list[str], np.ndarray]:
+    """The samples in a CSV file, laid out as the model's training file was: with a header
+    naming (at least) the model's feature columns, found by name; or without one, either
+    just the feature columns or the training file's columns (the target is skipped). Also
+    where each row is (``FILE, line N: ``) for messages."""
+    rows, source = read_csv_rows(path, "CSV file to predict")
+    expected, names = model.nin, model.features
+    first = rows[0][1]
+    header = (names is not None and set(names) <= set(first)) or _looks_like_header(
+        first, rows[1][1] if len(rows) > 1 else None)
+    width = len(first)
+    if header and names is not None:
+        missing = [name for name in names if name not in first]
+        if missing:
+            raise ValueError(f"{source} line {rows[0][0]}: the header lacks the column(s) "
+                             f"{', '.join(map(repr, missing))} the model was trained on (it "
+                             f"takes {', '.join(map(repr, names))}); name the columns as in "
+                             "training")
+        columns = [first.index(name) for name in names]
+    elif width == expected:
+        columns = list(range(expected))
+    else:
+        positions = [_POSITION.fullmatch(n) for n in names or ()]
+        target = _POSITION.fullmatch(model.target or "")
+        if (names is not None and all(positions) and target
+                and max(int(m[1]) for m in [*positions, target]) <= width):
+            columns = [int(m[1]) - 1 for m in positions]  # the training file's layout
+        else:
+            taken = ("" if names is None else
+                     f" ({', '.join(map(repr, names))}; give a header naming them, or only "
+                     "these columns)")
+            raise ValueError(f"{source} line {rows[0][0]}: {width} fields, but the model "
+                             f"takes {expected} features{taken}")
+    if header:
+        rows = rows[1:]
+        if not rows:
+            raise ValueError(f"{source} holds a header and no rows to predict")
     lines: list[str] = []
     values = array("d")  # (8 bytes a number: a large file stays small in memory)
-    first = True
-    try:
-        for row in reader:
-            if not row:
-                continue
-            if first:
-                first = False
-                if not _all_numbers(row):
-                    continue  # a header
-            where = f"{path}, line {reader.line_num}: "
-            values.extend(_features(row, expected, where))
-            lines.append(where)
-    except csv.Error as error:  # a field beyond csv's limit, say
-        raise ValueError(f"{path}, line {reader.line_num}: not a CSV file of numbers "
-                         f"({error})") from None
-    if not lines:
-        raise ValueError(f"{path} holds no rows to predict")
+    for line, row in rows:
+        where = f"{source}, line {line}: "
+        if len(row) != width:
+            raise ValueError(f"{where}{len(row)} fields, but the first {'(header) ' * header}"
+                             f"row has {width}; every row needs one value per column")
+        cells = [row[c] for c in columns]
+        values.extend(_features(cells, expected, where))
+        lines.append(where)
     return lines, np.frombuffer(values, dtype=float).reshape(len(lines), expected)
 
 
-def _all_numbers(row: Sequence[str]) -> bool:
+def _is_number(text: str) -> bool:
     try:
-        [float(x) for x in row]
+        float(text)
     except ValueError:
         return False
     return True
 
 
-def _check_preprocessing(model: Classifier, X: np.ndarray, lines: Sequence[str]) -> None:
+def _check_preprocessing(model: Classifier | Regressor, X: np.ndarray,
+                         lines: Sequence[str]) -> None:
     """Refuse a sample that the model's standardization turns into inf: (x - mean) / scale
     overflows a float for finite x far enough from the training data."""
     if not isinstance(model.preprocess, Standardize):
@@ -559,7 +798,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):  # a name the terminal cannot show is escaped
         if callable(getattr(stream, "reconfigure", None)):
             stream.reconfigure(errors="backslashreplace")
-    args = _parser().parse_args(arguments)
+    parser = _parser()
+    args, extra = parser.parse_known_args(arguments)
+    if extra:  # predict MODEL --output out.csv 5.1 3.5 ...: the numbers are the sample's
+        if args.command == "predict" and all(_is_number(e) or not e.startswith("-")
+                                              for e in extra):
+            args.features = [*args.features, *extra]
+        else:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command == "train":
         return train(args)
     if args.command == "graph":

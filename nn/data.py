@@ -1,4 +1,5 @@
-"""Data: the Iris flowers (shipped with the package), two moons, splitting, scaling."""
+"""Data: the Iris flowers and the digits (shipped with the package), two moons, your own
+CSV files (:func:`load_csv`, from :mod:`nn.tabular`), splitting, scaling."""
 
 from __future__ import annotations
 
@@ -14,11 +15,15 @@ import numpy as np
 
 from autograd.files import read_bytes
 
+from .tabular import MAX_CSV_BYTES, Table, load_csv
+
 __all__ = [
     "DIGITS_CLASSES",
     "IRIS_CLASSES",
     "IRIS_FEATURES",
     "Standardizer",
+    "Table",
+    "load_csv",
     "load_digits",
     "load_iris",
     "make_moons",
@@ -32,8 +37,6 @@ IRIS_CLASSES = ("setosa", "versicolor", "virginica")
 
 DIGITS_CLASSES = tuple(str(d) for d in range(10))
 
-#: the largest CSV file chainrule reads (load_iris, chainrule predict --input)
-MAX_CSV_BYTES = 16 << 20
 
 
 def load_digits() -> tuple[np.ndarray, np.ndarray]:

@@ -133,17 +133,20 @@ def declared_sizes(config: Any, depth: int = 0) -> DeclaredSizes | None:
                              sum((a + 1) * b for a, b in itertools.pairwise(sizes)))
     if kind == "Standardize" and type(config.get("mean")) is list:
         return DeclaredSizes(len(config["mean"]), len(config["mean"]), 0)
-    if kind == "Classifier":
+    if kind in ("Classifier", "Regressor"):
         network = declared_sizes(config.get("network"), depth + 1)
         preprocess = config.get("preprocess")
         before = None if preprocess is None else declared_sizes(preprocess, depth + 1)
         if network is None or (preprocess is not None and before is None):
             return None
         if before is not None and before.nout != network.nin:
-            raise ValueError(f"Classifier: its preprocessing ({preprocess.get('type')}) gives "
+            raise ValueError(f"{kind}: its preprocessing ({preprocess.get('type')}) gives "
                              f"{before.nout} features but its network takes {network.nin}; "
                              "the two must match")
-        classes = config.get("classes")
+        classes = config.get("classes") if kind == "Classifier" else ["the target"]
+        if type(classes) is list and network.nout != len(classes) and kind == "Regressor":
+            raise ValueError(f"Regressor: its network ({config['network']['type']}) has "
+                             f"{network.nout} outputs; a regressor predicts one number")
         if type(classes) is list and network.nout != len(classes):
             raise ValueError(f"Classifier: its network ({config['network']['type']}) has "
                              f"{network.nout} output(s) for {len(classes)} classes; a "

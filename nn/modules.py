@@ -5,7 +5,7 @@
 from .layers import ACTIVATIONS, INITS, MLP, Layer, Neuron, Outputs
 from .model_files import MODULE_TYPES, load, module_from_config
 from .module import Module, ModuleDict, ModuleList
-from .preprocessing import Classifier, Standardize
+from .preprocessing import Classifier, Regressor, Standardize
 
 __all__ = [
     "ACTIVATIONS",
@@ -19,6 +19,7 @@ __all__ = [
     "ModuleList",
     "Neuron",
     "Outputs",
+    "Regressor",
     "Standardize",
     "load",
     "module_from_config",

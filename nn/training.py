@@ -16,12 +16,13 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from autograd import Value, dot, logsumexp
+from autograd import Value, dot, logsumexp, no_grad
 from autograd import jit as autograd_jit
 from autograd.files import temporary_target, write_json
 
 from .losses import LOSSES, _as_list, batch_loss, binary_cross_entropy, cross_entropy, mse_loss
-from .metrics import accuracy
+from .metrics import _scores
+from .metrics import accuracy as _accuracy
 from .module import Module
 from .optim import SGD, Optimizer
 
@@ -31,11 +32,14 @@ __all__ = ["EXPLODES_AT", "History", "TrainingDiverged", "check_run_folder", "fi
 @dataclass
 class History:
     """Per-epoch training curves: mean training loss (over the updates of the epoch),
-    training accuracy after the epoch and, when validation data is given, its accuracy."""
+    training accuracy after the epoch and, when validation data is given, its mean loss
+    and accuracy after the epoch. The accuracies stay empty for regression (``fit``'s
+    ``accuracy=False``)."""
 
     loss: list[float] = field(default_factory=list)
     accuracy: list[float] = field(default_factory=list)
     val_accuracy: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, list[float]]:
         return asdict(self)
@@ -57,6 +61,7 @@ def fit(
     progress: bool = True,
     on_epoch: Callable[[int, History], None] | None = None,
     jit: bool = False,
+    accuracy: bool | None = None,
 ) -> History:
     """Train ``model`` on (X, y) and return the per-epoch :class:`History`.
 
@@ -70,7 +75,12 @@ def fit(
     ``nn.losses.LOSSES``. The default optimizer is ``SGD(lr=0.05)``.
     ``threshold`` decides one-output predictions for the accuracy (default 0.5
     for binary cross-entropy, else 0). ``progress`` shows a tqdm bar;
-    ``on_epoch(epoch, history)`` is called after every epoch.
+    ``on_epoch(epoch, history)`` is called after every epoch. ``accuracy`` says whether
+    to track the accuracies (default: yes, unless the loss is ``"mse"`` and the targets
+    are not all integers -- regression).
+
+    Every number in X must be finite: a nan or inf (a missing value read as nan, say)
+    raises ValueError naming its row and column before anything is trained.
 
     ``jit=True`` traces one sample's loss once with :func:`autograd.jit` and
     runs the compiled code instead of building a graph per sample: the same
@@ -85,6 +95,9 @@ def fit(
     if X.ndim != 2 or len(X) != len(y) or len(X) == 0:
         raise ValueError(f"fit: expected X of shape (n, features) and y of length n, got "
                          f"{X.shape} and {y.shape}")
+    _check_finite(X, "X")
+    if y.dtype.kind == "f":
+        _check_finite(y[:, None] if y.ndim == 1 else y, "y")
     if not (isinstance(batch_size, int) and batch_size >= 1):
         raise ValueError(f"fit: batch_size must be a positive int, got {batch_size!r}")
     if not (isinstance(epochs, int) and epochs >= 0):
@@ -95,6 +108,9 @@ def fit(
         loss = LOSSES[loss]
     if threshold is None:
         threshold = 0.5 if loss is binary_cross_entropy else 0.0
+    if accuracy is None:
+        accuracy = not (loss is mse_loss and y.dtype.kind == "f"
+                        and not np.all(np.mod(y, 1) == 0))
     params = model.parameters()
     if optimizer is None:
         optimizer = SGD(params, lr=0.05)
@@ -147,12 +163,42 @@ def fit(
             total += batch_total
         store.sync()  # the model's Values hold the numbers from here on
         history.loss.append(total / len(X))
-        history.accuracy.append(accuracy(model, X, y, threshold))
+        if accuracy:
+            history.accuracy.append(_accuracy(model, X, y, threshold))
         if validation is not None:
-            history.val_accuracy.append(accuracy(model, *validation, threshold))
+            val_loss, val_accuracy = _evaluate(model, *validation, loss, threshold, accuracy)
+            history.val_loss.append(val_loss)
+            if accuracy:
+                history.val_accuracy.append(val_accuracy)
         if on_epoch is not None:
             on_epoch(epoch, history)
     return history
+
+
+def _check_finite(X: np.ndarray, name: str) -> None:
+    bad = np.argwhere(~np.isfinite(X)) if X.dtype.kind in "fc" else ()
+    if len(bad):
+        row, column = (int(i) for i in bad[0][:2])
+        raise ValueError(f"fit: {name}[{row}, {column}] is {X[row, column]} (row {row}, "
+                         f"column {column}; {len(bad)} such numbers in all); every number "
+                         "must be finite: remove or fill the missing values first")
+
+
+@no_grad()
+def _evaluate(model: Module, X: Any, y: Any, loss: Callable[[Any, Any], Value],
+              threshold: float, with_accuracy: bool) -> tuple[float, float]:
+    """The mean loss over (X, y) and the accuracy, from one forward pass per sample."""
+    X = np.asarray(X, dtype=float)
+    targets = np.asarray(y).tolist()
+    total, right = 0.0, 0
+    for x, target in zip(X, targets):
+        output = model(x)
+        total += loss(output, target).data
+        if with_accuracy:
+            scores = _scores(output)
+            label = np.argmax(scores) if len(scores) > 1 else scores[0] > threshold
+            right += int(label) == target
+    return total / len(X), right / len(X)
 
 
 #: a step whose mean loss exceeds this many times the first step's (or 1) has diverged

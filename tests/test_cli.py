@@ -2,6 +2,7 @@
 
 import json
 import math
+import os
 import shutil
 import subprocess
 import sys
@@ -41,7 +42,7 @@ def test_train_is_deterministic(tmp_path):
 
 @pytest.mark.parametrize("flags", [
     ["--dataset", "moons", "--hidden", "8", "8", "--activation", "tanh"],
-    ["--hidden", "--optimizer", "adam", "--lr", "0.05", "--batch-size", "16"],
+    ["--hidden", "none", "--optimizer", "adam", "--lr", "0.05", "--batch-size", "16"],
     ["--momentum", "0.9", "--seed", "3", "--activation", "sigmoid"],
 ])
 def test_train_flags(tmp_path, flags, capsys):
@@ -74,8 +75,46 @@ def test_python_dash_m_nn_is_the_same_command(tmp_path):
         [sys.executable, "-m", "nn", "train", "--epochs", "1", "--out", str(tmp_path)],
         capture_output=True, text=True, timeout=120, check=True)
     assert "final test accuracy" in result.stdout
-    assert "training" in result.stderr  # the progress bar
     assert (tmp_path / "model.json").exists() and (tmp_path / "history.json").exists()
+
+
+def test_a_log_gets_one_line_per_epoch_and_no_progress_bar(tmp_path):
+    """Output to a file (``chainrule train > log 2>&1``): no carriage returns, no bar."""
+    log = tmp_path / "log"
+    with open(log, "w") as stream:
+        subprocess.run([sys.executable, "-m", "nn", "train", "--epochs", "3", "--out",
+                        str(tmp_path / "run")], stdout=stream, stderr=subprocess.STDOUT,
+                       timeout=120, check=True)
+    text = log.read_text()
+    assert "\r" not in text and "it/s" not in text and "epoch/s" not in text
+    assert [line.split("/")[0] for line in text.splitlines() if line.startswith("epoch")] == [
+        "epoch   1", "epoch   2", "epoch   3"]
+
+
+def test_on_a_terminal_the_progress_bar_is_drawn(tmp_path):
+    """The bar is for a person watching: on a (pseudo-)terminal it is there."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: stdout and stderr are the terminal, 80 columns wide
+        fcntl.ioctl(1, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+        os.execv(sys.executable, [sys.executable, "-m", "nn", "train", "--epochs", "2",
+                                  "--out", str(tmp_path / "run")])
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.waitpid(pid, 0)
+    shown = b"".join(chunks).decode(errors="replace")
+    assert "training" in shown and ("epoch/s" in shown or "s/epoch" in shown), shown
 
 
 @pytest.mark.skipif(shutil.which("chainrule") is None, reason="console script not installed")

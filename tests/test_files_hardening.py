@@ -131,7 +131,7 @@ def test_a_csv_field_beyond_the_csv_modules_limit_is_one_line(trained, tmp_path,
     rows = tmp_path / "long.csv"
     rows.write_text("1," + "1" * 140_000 + ",1,1\n")
     assert main(["predict", str(trained), "--input", str(rows)]) == 2
-    assert "long.csv, line 1: not a CSV file of numbers (field larger than field limit" in (
+    assert "long.csv line 1: not CSV (field larger than field limit" in (
         _one_clean_line(capsys.readouterr().err))
 
 

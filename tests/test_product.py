@@ -252,6 +252,7 @@ def test_digits_default_run_reaches_95_percent(tmp_path):
 def test_moons_defaults_reach_97_percent_and_the_settings_are_printed(tmp_path):
     result = _run("train", "--dataset", "moons", "--no-progress", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "settings: --hidden 16 16 --activation relu --optimizer adam" in result.stdout
+    assert ("settings: --hidden 16 16 --activation relu --init uniform --optimizer adam"
+            in result.stdout)
     final = [line for line in result.stdout.splitlines() if "final test accuracy" in line]
     assert float(final[0].split()[3]) >= 0.97

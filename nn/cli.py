@@ -10,6 +10,11 @@ writes a self-contained model file: the standardization, the network and the cla
 names, so that
 
 ``chainrule predict MODEL.json 5.1 3.5 1.4 0.2`` classifies raw measurements.
+
+``chainrule train data.csv --target COLUMN`` does the same on your own CSV file
+(:func:`nn.data.load_csv`): classification for text or few integer labels, regression
+(MSE on the standardized target, RMSE and R^2 reported) for numbers; ``chainrule
+predict MODEL.json --input data.csv`` reads the same layout.
 """
 
 from __future__ import annotations
@@ -175,9 +180,12 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     train = commands.add_parser(
         "train",
-        help="train an MLP by backpropagation (default: 4 -> 16 ReLU -> 3 on Iris)",
-        description="Train an MLP with softmax cross-entropy and report train/test accuracy. "
-                    "Flags not given take the data set's defaults (printed at the start).",
+        help="train an MLP by backpropagation (default: 4 -> 16 ReLU -> 3 on Iris), on a "
+             "bundled data set or your own CSV file",
+        description="Train an MLP by backpropagation and report how it does on held-out "
+                    "data: softmax cross-entropy and accuracy for classes, MSE with RMSE and "
+                    "R^2 for numbers. Flags not given take the data set's defaults; every "
+                    "value used is printed at the start (settings:).",
     )
     train.add_argument("data", nargs="?", type=Path, default=None, metavar="CSV",
                        help="your own data: a CSV file of numeric feature columns and a target "
@@ -227,9 +235,11 @@ def _parser() -> argparse.ArgumentParser:
 
     predict_command = commands.add_parser(
         "predict",
-        help="classify raw measurements with a trained model file",
-        description="Print the predicted class and the class probabilities for one sample "
-                    "(the numbers on the command line) or for every row of a CSV file.",
+        help="classify (or predict the number for) raw measurements with a trained model file",
+        description="Print the predicted class and the class probabilities (or a "
+                    "regression model's number) for one sample (the numbers on the command "
+                    "line) or for every row of a CSV file laid out as the training file "
+                    "(columns found by the header's names; the target column is skipped).",
     )
     predict_command.add_argument("model", type=Path, help="a model file from chainrule train")
     predict_command.add_argument("features", nargs="*", metavar="X",
@@ -317,6 +327,9 @@ def _read_data(args: argparse.Namespace) -> _Data:
 
 def _check_combination(args: argparse.Namespace) -> str | None:
     """Flags that would do nothing in this combination: refused, not ignored."""
+    if (args.data is None and args.features and len(args.features) > 1
+            and os.path.isfile(args.features[-1])):  # train --features a b data.csv
+        args.data = Path(args.features.pop())
     if args.data is not None and args.dataset is not None:
         return (f"give a CSV file or --dataset, not both (got {args.data} and --dataset "
                 f"{args.dataset})")

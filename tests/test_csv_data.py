@@ -221,6 +221,14 @@ def test_train_and_predict_a_csv_the_library_never_saw(tmp_path, capsys):
     assert capsys.readouterr().out.splitlines() == [",".join(r) for r in rows]
 
 
+def test_the_file_may_follow_the_features(tmp_path, capsys):
+    data = _gaussians_csv(tmp_path / "clouds.csv")
+    assert main(["train", "--target", "colour", "--epochs", "1", "--features", "width",
+                 "depth", str(data), "--out", str(tmp_path / "run")]) == 0
+    assert "--features width depth" in capsys.readouterr().out
+    assert load(tmp_path / "run" / "model.json").features == ["width", "depth"]
+
+
 def test_a_headerless_file_predicts_in_its_training_layout(tmp_path, capsys):
     data = _gaussians_csv(tmp_path / "clouds.csv", header=False)
     out = tmp_path / "run"

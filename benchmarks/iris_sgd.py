@@ -33,13 +33,19 @@ with the closed form to 1e-9. Then each round times one epoch of each implementa
 each row's speed relative to micrograd in the same run.
 
     python benchmarks/iris_sgd.py            # the full run (about a minute)
+    python benchmarks/iris_sgd.py --write    # the same, recorded in results/iris_sgd.json
     python benchmarks/iris_sgd.py --quick    # one short round: a smoke test
+
+The README quotes the recorded run (``python benchmarks/readme.py --update`` copies it
+there; ``tests/test_readme.py`` checks the README's figures against the file).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import gc
+import json
 import math
 import os
 import platform
@@ -48,7 +54,14 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
+
+# One thread per library, numpy's BLAS included: set before numpy is imported (the
+# machine's two cores are shared, and a threaded BLAS would time its own contention)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 import numpy as np
 
@@ -63,6 +76,7 @@ from nn.data import load_iris, standardize
 LR = 0.05
 HIDDEN = 16
 SEED = 0
+RESULTS = Path(__file__).resolve().parent / "results" / "iris_sgd.json"
 
 Weights = tuple[list[list[float]], list[float], list[list[float]], list[float]]
 
@@ -634,22 +648,14 @@ def run(quick: bool = False, rounds: int | None = None, out=sys.stdout) -> dict[
     times = time_epochs(factories, epoch_X, epoch_Y, rounds)
     per_sample = {cls.name: statistics.median(t) / len(epoch_X) * 1e6
                   for cls, t in zip(classes, times)}
-    reference = per_sample.get(Micrograd.name)
+    results: dict[str, Any] = {"per_sample_us": per_sample, "agreement": worst,
+                               "rounds": rounds, "samples": len(epoch_X),
+                               "environment": environment()}
     print(f"\niris-sgd: MLP 4-16-3 ReLU, softmax cross-entropy, per-sample SGD, "
           f"{len(epoch_X)} samples per epoch, median of {rounds} interleaved rounds", file=out)
-    versions = [f"{platform.python_implementation()} {platform.python_version()}",
-                f"numpy {np.__version__}"]
-    for module in ("torch", "jax"):
-        if peer_available(module):
-            versions.append(f"{module} {__import__(module).__version__}")
-    print(f"{', '.join(versions)} on {platform.machine()}, {platform.system()}", file=out)
-    print("\n| implementation | µs per sample | speed vs micrograd |", file=out)
-    print("| --- | ---: | ---: |", file=out)
-    for name, micros in sorted(per_sample.items(), key=lambda kv: -kv[1]):
-        ratio = f"{reference / micros:.1f}x" if reference else "n/a"
-        print(f"| {name} | {micros:,.{2 if micros < 10 else 1}f} | {ratio} |", file=out)
+    print(results["environment"], file=out)
+    print("\n" + table(results), file=out)
 
-    results: dict[str, Any] = {"per_sample_us": per_sample, "agreement": worst}
     split_impls = [Chainrule] + ([Micrograd] if have_micrograd else [])
     print("\none sample, forward (build the loss) vs backward(), median over samples:",
           file=out)
@@ -680,7 +686,59 @@ def run(quick: bool = False, rounds: int | None = None, out=sys.stdout) -> dict[
         reached = "all of them" if depth == limit else "then RecursionError"
         print(f"  {name}: {depth:,} nodes ({reached}; {time.perf_counter() - started:.1f} s "
               "to find)", file=out)
+    results["deepest_chain limit"] = limit
     return results
+
+
+def environment() -> str:
+    """The interpreter, the libraries and the machine, in one line."""
+    versions = [f"{platform.python_implementation()} {platform.python_version()}",
+                f"numpy {np.__version__}"]
+    for module in ("torch", "jax"):
+        if peer_available(module):
+            versions.append(f"{module} {__import__(module).__version__}")
+    return f"{', '.join(versions)} on {platform.machine()} {platform.system()}"
+
+
+def table(results: dict[str, Any]) -> str:
+    """The timings as a Markdown table, slowest first, with each row's speed relative to
+    micrograd's (``n/a`` without micrograd)."""
+    per_sample = results["per_sample_us"]
+    reference = per_sample.get(Micrograd.name)
+    lines = ["| implementation | µs per sample | speed vs micrograd |", "| --- | ---: | ---: |"]
+    for name, micros in sorted(per_sample.items(), key=lambda kv: -kv[1]):
+        ratio = f"{reference / micros:.1f}x" if reference else "n/a"
+        lines.append(f"| {name} | {micros:,.{2 if micros < 10 else 1}f} | {ratio} |")
+    return "\n".join(lines)
+
+
+def engine_table(results: dict[str, Any]) -> str:
+    """The engine's own figures -- one sample's forward and backward, memory per node,
+    the longest chain backward() handles -- for chainrule and (if measured) micrograd."""
+    columns = [(name, row) for name, row in (("chainrule", Chainrule.name),
+                                             ("micrograd", Micrograd.name))
+               if f"bytes_per_node {name}" in results]
+    forward = [results[f"forward_backward_us {row}"][0] for _, row in columns]
+    backward = [results[f"forward_backward_us {row}"][1] for _, row in columns]
+    memory = [results[f"bytes_per_node {name}"] for name, _ in columns]
+    depth = [results[f"deepest_chain {name}"] for name, _ in columns]
+    limit = results["deepest_chain limit"]
+    rows = [("one sample: build the loss (µs)", [f"{v:,.1f}" for v in forward]),
+            ("one sample: `backward()` (µs)", [f"{v:,.1f}" for v in backward]),
+            ("memory per node (bytes)", [f"{v:,.0f}" for v in memory]),
+            ("longest chain `backward()` handles",
+             [f"{v:,}" + (" (all tried)" if v == limit else "") for v in depth])]
+    lines = ["| | " + " | ".join(name for name, _ in columns) + " |",
+             "| --- |" + " ---: |" * len(columns)]
+    lines += [f"| {label} | " + " | ".join(cells) + " |" for label, cells in rows]
+    return "\n".join(lines)
+
+
+def write(results: dict[str, Any], path: Path = RESULTS) -> None:
+    """Record a run: the README quotes this file."""
+    path.parent.mkdir(exist_ok=True)
+    record = {"benchmark": "iris_sgd", "date": datetime.date.today().isoformat(), **results}
+    path.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -688,8 +746,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true",
                         help="one short round and small graphs: a smoke test, not a measurement")
     parser.add_argument("--rounds", type=int, default=None, help="timed rounds (default 9)")
+    parser.add_argument("--write", action="store_true",
+                        help="record the figures in benchmarks/results/iris_sgd.json "
+                        "(the file the README quotes)")
     args = parser.parse_args(argv)
-    run(quick=args.quick, rounds=args.rounds)
+    if args.write and args.quick:
+        parser.error("--write records a full run, not --quick")
+    results = run(quick=args.quick, rounds=args.rounds)
+    if args.write:
+        write(results)
+        print(f"\nwrote {RESULTS}")
     return 0
 
 

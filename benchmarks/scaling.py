@@ -22,19 +22,33 @@ ns per weight, each row's time relative to numpy per sample, and the time to tra
 compile the jit (the first call).
 
     python benchmarks/scaling.py            # the full run (a few minutes)
+    python benchmarks/scaling.py --write    # the same, recorded in results/scaling.json
     python benchmarks/scaling.py --quick    # tiny sizes of everything: a smoke test
+
+The README quotes the recorded run (``python benchmarks/readme.py --update`` copies it
+there; ``tests/test_readme.py`` checks the README's figures against the file).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import gc
+import json
 import os
+import platform
 import statistics
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
+
+# One thread per library, numpy's BLAS included: set before numpy is imported (the
+# machine's two cores are shared, and a threaded BLAS would time its own contention)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 import numpy as np
 
@@ -48,6 +62,7 @@ from nn.data import load_digits, load_iris, standardize
 
 SIZES = ((4, 16, 3), (64, 32, 10), (784, 32, 10))
 TOLERANCE = 1e-12
+RESULTS = Path(__file__).resolve().parent / "results" / "scaling.json"
 
 
 def workload(sizes: tuple[int, int, int], n: int, seed: int = 0):
@@ -308,26 +323,52 @@ def measure(sizes: tuple[int, int, int], n: int, rounds: int, out=sys.stdout
             "vectorized": jit_impl.vectorized}
 
 
-def report(results: list[dict[str, Any]], rounds: int, out=sys.stdout) -> None:
-    print(f"one sample's gradient, float64, one thread; median of {rounds} interleaved "
-          "rounds; every row agrees with chainrule eager to 1e-12 before timing\n", file=out)
-    print("| network | weights | implementation | µs per sample | ns per weight | "
-          "vs numpy per sample |", file=out)
-    print("| --- | ---: | --- | ---: | ---: | ---: |", file=out)
+def table(results: list[dict[str, Any]]) -> str:
+    """The timings as a Markdown table: per sample, per weight and relative to numpy."""
+    lines = ["| network | weights | implementation | µs per sample | ns per weight | "
+             "vs numpy per sample |", "| --- | ---: | --- | ---: | ---: | ---: |"]
     for result in results:
         label = "-".join(map(str, result["sizes"]))
         numpy_time = result["per_sample_us"]["numpy per sample"]
         for name, micros in result["per_sample_us"].items():
             per_weight = micros * 1000 / result["weights"]
-            print(f"| {label} | {result['weights']:,} | {name} | "
-                  f"{micros:,.{2 if micros < 10 else 1}f} | "
-                  f"{per_weight:,.{2 if per_weight < 10 else 1}f} | {micros / numpy_time:,.3f}x |",
-                  file=out)
-    print("\ntrace + compile (the first jit call):", file=out)
-    for result in results:
-        kind = "vectorized" if result["vectorized"] else "scalar"
-        print(f"  {'-'.join(map(str, result['sizes']))}: {result['compile_s']:.3f} s "
-              f"({kind} code per sample)", file=out)
+            lines.append(f"| {label} | {result['weights']:,} | {name} | "
+                         f"{micros:,.{2 if micros < 10 else 1}f} | "
+                         f"{per_weight:,.{2 if per_weight < 10 else 1}f} | "
+                         f"{micros / numpy_time:,.3f}x |")
+    return "\n".join(lines)
+
+
+def compile_times(results: list[dict[str, Any]]) -> str:
+    """The first jit call of each size (trace and compile), in one line."""
+    return ", ".join(f"{'-'.join(map(str, r['sizes']))} {r['compile_s']:.3f} s "
+                     f"({'vectorized' if r['vectorized'] else 'scalar'})" for r in results)
+
+
+def report(results: list[dict[str, Any]], rounds: int, out=sys.stdout) -> None:
+    print(f"one sample's gradient, float64, one thread; median of {rounds} interleaved "
+          "rounds; every row agrees with chainrule eager to 1e-12 before timing", file=out)
+    print(environment() + "\n", file=out)
+    print(table(results), file=out)
+    print(f"\ntrace + compile (the first jit call): {compile_times(results)}", file=out)
+
+
+def environment() -> str:
+    """The interpreter, the libraries and the machine, in one line."""
+    versions = [f"{platform.python_implementation()} {platform.python_version()}",
+                f"numpy {np.__version__}"]
+    for module in ("torch", "jax"):
+        if available(module):
+            versions.append(f"{module} {__import__(module).__version__}")
+    return f"{', '.join(versions)} on {platform.machine()} {platform.system()}"
+
+
+def write(results: list[dict[str, Any]], rounds: int, path: Path = RESULTS) -> None:
+    """Record a run: the README quotes this file."""
+    path.parent.mkdir(exist_ok=True)
+    record = {"benchmark": "scaling", "date": datetime.date.today().isoformat(),
+              "rounds": rounds, "environment": environment(), "sizes": results}
+    path.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n")
 
 
 def run(quick: bool = False, rounds: int | None = None, out=sys.stdout) -> list[dict[str, Any]]:
@@ -348,8 +389,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a smoke test, not a measurement")
     parser.add_argument("--rounds", type=int, default=None, help="timed rounds (default 5)")
+    parser.add_argument("--write", action="store_true",
+                        help="record the figures in benchmarks/results/scaling.json "
+                        "(the file the README quotes)")
     args = parser.parse_args(argv)
-    run(quick=args.quick, rounds=args.rounds)
+    if args.write and args.quick:
+        parser.error("--write records a full run, not --quick")
+    rounds = args.rounds or (1 if args.quick else 5)
+    results = run(quick=args.quick, rounds=rounds)
+    if args.write:
+        write(results, rounds)
+        print(f"\nwrote {RESULTS}")
     return 0
 
 

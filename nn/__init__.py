@@ -36,6 +36,7 @@ from .module import Module, ModuleDict, ModuleList
 from .optim import SGD, Adam, AdamW
 from .perceptron import Perceptron
 from .preprocessing import Classifier, Regressor, Standardize
+from .torch_bridge import from_torch, to_torch
 from .training import History, TrainingDiverged, fit
 
 __all__ = [
@@ -60,9 +61,11 @@ __all__ = [
     "confusion_matrix",
     "cross_entropy",
     "fit",
+    "from_torch",
     "hinge_loss",
     "load",
     "mse_loss",
     "nll_loss",
     "predict",
+    "to_torch",
 ]

@@ -21,6 +21,9 @@ from autograd import (
 from nn import MLP, cross_entropy
 from nn.data import load_iris
 
+# explore() lays the graph out with dot; see conftest.py: skips without dot, fails under CI
+needs_dot = pytest.mark.needs_dot
+
 
 def replay(explorer, k):
     """The page's state after frame k, computed as its script does: each frame's
@@ -47,6 +50,7 @@ def record_grads(source):
     return grads, dashed
 
 
+@needs_dot
 def test_the_forward_frames_compute_each_node_from_its_operands(tanh_neuron):
     o, x = tanh_neuron["o"], tanh_neuron["x"]
     page = explore(o)
@@ -66,6 +70,7 @@ def test_the_forward_frames_compute_each_node_from_its_operands(tanh_neuron):
     assert texts[ids[o], "data"] == "data 0.7071" and ids[o] in born
 
 
+@needs_dot
 def test_the_backward_frames_say_the_arithmetic_of_each_step(tanh_neuron):
     o = tanh_neuron["o"]
     page = explore(o)
@@ -78,6 +83,7 @@ def test_the_backward_frames_say_the_arithmetic_of_each_step(tanh_neuron):
                                  "grad(w) += grad(mul) × x = 0.5 × 2 = 1 (final)")
 
 
+@needs_dot
 def test_a_gradient_summed_over_two_uses_shows_the_running_sum():
     a = Value(3.0, label="a")
     y = a * a + a
@@ -108,6 +114,7 @@ def graphs():
     yield cross_entropy(model([0.5, -1.0, 2.0]), 1), model
 
 
+@needs_dot
 @pytest.mark.parametrize("case", range(3))
 def test_every_backward_frame_shows_what_draw_dot_step_k_shows(case):
     root, names = list(graphs())[case]
@@ -127,6 +134,7 @@ def test_every_backward_frame_shows_what_draw_dot_step_k_shows(case):
         assert page._data["frames"][frame_index]["active"] == [f"v{index[applied]}"]
 
 
+@needs_dot
 @pytest.mark.parametrize("case", range(3))
 def test_the_last_frame_shows_the_engines_gradients(case):
     root, names = list(graphs())[case]
@@ -146,6 +154,7 @@ def _fmt4(x):
     return "0" if text == "-0" else text
 
 
+@needs_dot
 def test_each_nodes_panel_lists_the_paths_whose_products_sum_to_its_gradient():
     x = Value(1.5, label="x")
     h = x * x
@@ -177,6 +186,7 @@ def _all_paths(root, wrt):
     return paths
 
 
+@needs_dot
 def test_every_element_the_page_refers_to_is_in_the_svg():
     item = list(graphs())[2]
     for page in (explore(item[0], names=item[1]),
@@ -191,6 +201,7 @@ def test_every_element_the_page_refers_to_is_in_the_svg():
             assert element in ids and fields
 
 
+@needs_dot
 def test_the_page_is_self_contained(tanh_neuron):
     o = tanh_neuron["o"]
     text = explore(o).html()
@@ -203,6 +214,7 @@ def test_the_page_is_self_contained(tanh_neuron):
     assert text.count("<svg") == 1  # one picture shared by all frames
 
 
+@needs_dot
 def test_names_cannot_break_out_of_the_page():
     x = Value(1.0, label="</script><script>alert(1)</script>")
     page = explore(x * 2.0)
@@ -211,6 +223,7 @@ def test_names_cannot_break_out_of_the_page():
     assert fragment.count("</script>") == 2  # the data and the script, nothing else
 
 
+@needs_dot
 def test_write_saves_the_page_atomically(tanh_neuron, tmp_path):
     o = tanh_neuron["o"]
     path = explore(o).write(tmp_path / "backprop.html")
@@ -218,6 +231,7 @@ def test_write_saves_the_page_atomically(tanh_neuron, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["backprop.html"]
 
 
+@needs_dot
 def test_a_large_graph_is_collapsed_with_a_model_and_refused_without():
     X, y = load_iris()
     model = MLP(4, [16, 3], seed=0)
@@ -246,6 +260,7 @@ def test_a_large_graph_is_collapsed_with_a_model_and_refused_without():
     assert len([f for f in full.frames if f.phase == "backward"]) == 38
 
 
+@needs_dot
 def test_a_custom_op_appears_by_name():
     cube = custom_op("cube", lambda x: x ** 3, lambda x, out: (3 * x ** 2,))
     x = Value(2.0, label="x")
@@ -257,6 +272,7 @@ def test_a_custom_op_appears_by_name():
     assert ">cube</text>" in page.svg  # the op's ellipse
 
 
+@needs_dot
 def test_bad_arguments_are_refused_clearly(tanh_neuron):
     o = tanh_neuron["o"]
     with pytest.raises(TypeError, match="explore: root must be a Value, got float"):
@@ -293,6 +309,7 @@ def test_a_backward_pass_that_cannot_be_taken_is_refused_as_backward_refuses_it(
     assert str(page.value).startswith("backward through sqrt(0.0)")
 
 
+@needs_dot
 def test_a_leaf_alone_has_nothing_to_step_through():
     page = explore(Value(3.0, label="x"))
     assert [(f.phase, f.lines) for f in page.frames] == [
@@ -301,6 +318,7 @@ def test_a_leaf_alone_has_nothing_to_step_through():
     assert "grad 1" in page.html()
 
 
+@needs_dot
 def test_too_many_paths_are_counted_and_the_node_by_node_rule_given():
     x = Value(1.0001, label="x")
     y = x
@@ -318,6 +336,7 @@ def test_too_many_paths_are_counted_and_the_node_by_node_rule_given():
     assert math.isclose(x.grad, 2048 * 1.0001 ** 2047, rel_tol=1e-12)
 
 
+@needs_dot
 def test_without_its_script_the_page_shows_the_graph_after_the_backward_pass(tanh_neuron):
     """An untrusted notebook or a notebook viewer shows the SVG as it is: it must be
     draw_dot's picture of the finished pass, not some frame's texts."""

@@ -3,8 +3,8 @@
 forward and backward with the keys, the buttons and the slider, change its SVG and its
 text as the backward pass says, explain a clicked node, and log no console errors.
 
-Without a browser these tests skip locally, saying what to install; under CI (the CI
-environment variable, which .ci/run sets) a missing browser is a failure.
+Without a browser (or Graphviz's dot) these tests skip locally, saying what to install;
+under CI (the CI environment variable, which .ci/run sets) a missing one is a failure.
 Screenshots are written to $CHAINRULE_SCREENSHOTS when it is set, to be looked at.
 """
 
@@ -27,6 +27,9 @@ CHROMIUM = next(filter(None, map(shutil.which, ("chromium", "chromium-browser",
                                                  "google-chrome"))), None)
 DRIVER = shutil.which("chromedriver")
 INSTALL = "sudo apt-get install chromium chromium-driver"
+
+# the pages are drawn by explore(), which needs Graphviz's dot (see conftest.py)
+pytestmark = pytest.mark.needs_dot
 
 
 @pytest.fixture(scope="module")

@@ -201,6 +201,7 @@ def test_undecodable_bytes_in_argv_are_a_usage_error(tmp_path):
     assert b"not valid text" in result.stderr
 
 
+@pytest.mark.needs_dot
 def test_rendering_is_stopped_at_the_time_limit(tmp_path):
     expression = "+".join(["x"] * 60)  # took dot more than 300 s
     started = time.monotonic()
@@ -212,6 +213,7 @@ def test_rendering_is_stopped_at_the_time_limit(tmp_path):
     assert not (tmp_path / "g.svg").exists()
 
 
+@pytest.mark.needs_dot
 @pytest.mark.parametrize("target, message", [
     ("/proc/nope/g.svg", b"cannot write /proc/nope/g.svg"),
     ("/", b"it is a folder"),

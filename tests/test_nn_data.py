@@ -1,5 +1,6 @@
 """nn.data: the bundled Iris data, the loader's errors, moons, splitting, scaling."""
 
+import hashlib
 import subprocess
 import sys
 import zipfile
@@ -11,7 +12,9 @@ import pytest
 
 from nn import data
 
-SHARED_IRIS = Path(__file__).resolve().parents[2] / "shared" / "data" / "iris.csv"
+# sha256 of the bundled nn/iris.csv (line endings as \n): changing the data set must be
+# done on purpose, here as well
+IRIS_SHA256 = "9cc1c345c71bcc9b486b74cbf6063fa66f4bb5e0f603a4b3c3471ec2e5e8e355"
 
 
 def test_bundled_iris_has_the_documented_shape_and_labels():
@@ -26,12 +29,18 @@ def test_bundled_iris_has_the_documented_shape_and_labels():
     assert 4.0 < X[:, 0].min() < X[:, 0].max() < 8.0
 
 
-@pytest.mark.skipif(not SHARED_IRIS.exists(), reason="the shared data folder is not present")
-def test_bundled_copy_equals_the_shared_data():
+def test_bundled_iris_is_fishers_data_unchanged():
+    raw = resources.files("nn").joinpath("iris.csv").read_bytes().replace(b"\r\n", b"\n")
+    assert hashlib.sha256(raw).hexdigest() == IRIS_SHA256
     X, y = data.load_iris()
-    X2, y2 = data.load_iris(SHARED_IRIS)
-    np.testing.assert_array_equal(X, X2)
-    np.testing.assert_array_equal(y, y2)
+    # the means Fisher's 150 flowers give, to 3 decimals: overall, then per species
+    np.testing.assert_allclose(X.mean(axis=0), [5.843, 3.057, 3.758, 1.199], atol=5e-4)
+    np.testing.assert_allclose([X[y == k].mean(axis=0) for k in range(3)],
+                               [[5.006, 3.428, 1.462, 0.246],
+                                [5.936, 2.770, 4.260, 1.326],
+                                [6.588, 2.974, 5.552, 2.026]], atol=5e-4)
+    # samples 35 and 38 as Fisher published them (the UCI copy has errors in both)
+    assert X[34].tolist() == [4.9, 3.1, 1.5, 0.2] and X[37].tolist() == [4.9, 3.6, 1.4, 0.1]
 
 
 def test_load_iris_reads_another_path(tmp_path):

@@ -40,7 +40,6 @@ make_moons; here it is run on the demo's exact data, against its printout and mi
 #   'float' object but received a 'int'": keep .data a float (reported to chainrule).
 
 import random
-import shutil
 from collections import Counter
 
 import numpy as np
@@ -209,9 +208,8 @@ def test_trace_graph_neuron_against_micrograd():
     assert drawing(dot) == drawing(draw_dot(my))  # no constants here: the same drawing
 
 
+@pytest.mark.needs_dot
 def test_trace_graph_neuron_renders_like_gout_svg():
-    if shutil.which("dot") is None:
-        pytest.skip("the graphviz binaries (dot) are not installed")
     *_, dot = neuron_example()
     svg = dot.pipe(format='svg').decode()  # cell 5 renders it to gout.svg
     assert svg.count('class="node"') == 15 and svg.count('class="edge"') == 14

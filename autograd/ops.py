@@ -422,8 +422,8 @@ def _atan2_local(y, x, out):
         raise ZeroDivisionError("atan2: the derivative at (0, 0) is undefined (the angle "
                                 "jumps there); move the point away from the origin")
     u, v = x / scale, y / scale
-    r = scale * (u * u + v * v)  # (x^2 + y^2) / s, between s and 2 s
-    return (u / r, -v / r)
+    q = u * u + v * v  # (x^2 + y^2) / s^2, between 1 and 2
+    return (u / q / scale, -v / q / scale)  # (s q would overflow for s beyond 9e307)
 
 
 def _atan2_code(inputs: list[str], out: str) -> tuple[str, list[str]]:

@@ -250,3 +250,18 @@ def test_training_with_huge_finite_parameters_is_not_called_diverged():
     assert values.finite()
     values.params[0].data = float("inf")  # (set directly, as a diverging step does)
     assert not values.finite()
+
+
+def test_atan2_derivatives_near_the_largest_float_are_the_exact_ones():
+    """x / (x^2 + y^2) at |x|, |y| near 1e308 is a finite (subnormal) number: the scaled
+    formula must not overflow on the way (s (u^2 + v^2) did, beyond s = 9e307)."""
+    import mpmath
+
+    from autograd import atan2, grad, jit
+
+    f = lambda p: atan2(p[0], p[1])
+    for point in ([1e308, 1e308], [1.7e308, -1e308], [-9e307, 1.2e308]):
+        y, x = map(mpmath.mpf, point)
+        exact = [float(x / (x * x + y * y)), float(-y / (x * x + y * y))]
+        assert grad(f)(point) == exact
+        assert [float(v) for v in jit(f)(point)[1]] == exact

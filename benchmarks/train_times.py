@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-DATASETS = ("iris", "moons", "digits")
+DATASETS = ("iris", "moons", "digits", "circle", "xor", "gaussian", "spiral")
 RESULTS = Path(__file__).resolve().parent / "results" / "train.json"
 
 

@@ -93,6 +93,7 @@ _timeout = _number(float, lambda v: 0 < v <= MAX_TIMEOUT,
                    f"a positive number of seconds, at most {MAX_TIMEOUT} (a day)")
 _fraction = _number(float, lambda v: 0.0 < v < 1.0, "strictly between 0 and 1")
 _momentum = _number(float, lambda v: 0.0 <= v < 1.0, "in [0, 1)")
+_noise = _number(float, lambda v: 0.0 <= v <= 0.5, "from 0 to 0.5")
 
 
 def _shown(text: object) -> str:
@@ -151,16 +152,32 @@ DEFAULTS: dict[str, dict[str, object]] = {
     "iris": {"hidden": [16], "lr": 0.01, "epochs": 30, "optimizer": "sgd", "batch_size": 1,
              "init": "uniform"},
     "moons": {"hidden": [16, 16], "lr": 0.01, "epochs": 40, "optimizer": "adam",
-              "batch_size": 1, "init": "uniform"},
+              "batch_size": 1, "init": "uniform", "noise": 0.1},
     "digits": {"hidden": [32], "lr": 0.01, "epochs": 10, "optimizer": "sgd", "batch_size": 1,
                "init": "he"},
+    # TensorFlow Playground's 2-D sets (200 points, seeded by --seed)
+    "circle": {"hidden": [8, 8], "lr": 0.01, "epochs": 60, "optimizer": "adam",
+               "batch_size": 1, "init": "he", "noise": 0.0},
+    "xor": {"hidden": [8, 8], "lr": 0.01, "epochs": 60, "optimizer": "adam", "batch_size": 1,
+            "init": "he", "noise": 0.0},
+    "gaussian": {"hidden": [8, 8], "lr": 0.01, "epochs": 20, "optimizer": "adam",
+                 "batch_size": 1, "init": "he", "noise": 0.0},
+    "spiral": {"hidden": [16, 16], "lr": 0.01, "epochs": 200, "optimizer": "adam",
+               "batch_size": 1, "init": "he", "noise": 0.0},
     # your own CSV file: the Iris recipe (so the bundled iris.csv as a file gives the same
     # model as --dataset iris); for many features, --init he suits better
     "csv": {"hidden": [16], "lr": 0.01, "epochs": 30, "optimizer": "sgd", "batch_size": 1,
             "init": "uniform"},
 }
 #: the data sets bundled with chainrule (``--dataset``)
-BUILTIN = ("iris", "moons", "digits")
+BUILTIN = ("iris", "moons", "digits", "circle", "xor", "gaussian", "spiral")
+#: the generated ones, which take --noise
+GENERATED = ("moons", "circle", "xor", "gaussian", "spiral")
+#: their class names, for y = 0, 1
+PLANE_CLASSES = {"moons": ["upper moon", "lower moon"], "circle": ["outer ring", "inner disc"],
+                 "xor": ["signs differ", "signs agree"],
+                 "gaussian": ["around (-2, -2)", "around (2, 2)"],
+                 "spiral": ["second arm", "first arm"]}
 
 
 def _version() -> str:
@@ -192,6 +209,10 @@ def _parser() -> argparse.ArgumentParser:
                             "column (a header is optional); default: --dataset iris")
     train.add_argument("--dataset", choices=tuple(BUILTIN), default=None,
                        help="a bundled data set, instead of a CSV file (default: iris)")
+    train.add_argument("--noise", type=_noise, default=None,
+                       help="with a generated data set (moons, circle, xor, gaussian, "
+                            "spiral): how far points stray, 0 to 0.5 (default: 0.1 for moons, "
+                            "0 for the others)")
     train.add_argument("--target", default=None, metavar="COLUMN",
                        help="with a CSV file: the target column, by its header name or its "
                             "number counted from 1 (default: the last column)")
@@ -291,15 +312,15 @@ class _Data:
         return self.classes is None
 
 
-def _builtin(dataset: str, seed: int) -> _Data:
+def _builtin(dataset: str, seed: int, noise: float | None) -> _Data:
     if dataset == "iris":
         X, y = data.load_iris()
         return _Data(X, y, "iris", list(data.IRIS_CLASSES), data.IRIS_FEATURES, "species")
     if dataset == "digits":
         X, y = data.load_digits()
         return _Data(X, y, "digits", list(data.DIGITS_CLASSES))
-    X, y = data.make_moons(200, noise=0.1, seed=seed)
-    return _Data(X, y, "moons", ["upper moon", "lower moon"])
+    X, y = data.PLANE_DATASETS[dataset](200, noise=noise, seed=seed)
+    return _Data(X, y, dataset, PLANE_CLASSES[dataset], ("x1", "x2"), "class")
 
 
 def _column(text: str) -> str | int:
@@ -338,6 +359,10 @@ def _check_combination(args: argparse.Namespace) -> str | None:
             if getattr(args, flag) is not None:
                 return (f"--{flag} goes with your own CSV file (chainrule train data.csv "
                         f"--{flag} ...); the bundled data sets have theirs")
+    if args.noise is not None and (args.dataset or "csv") not in GENERATED:
+        return (f"--noise goes with a generated data set ({', '.join(GENERATED)}); "
+                f"{'a CSV file' if args.data is not None else args.dataset or 'iris'} has its "
+                "own")
     if args.optimizer == "adam" and args.momentum is not None:
         return ("--momentum is SGD's; Adam keeps its own running averages (betas 0.9, "
                 "0.999): leave out --momentum, or use --optimizer sgd")
@@ -357,6 +382,8 @@ def _settings(args: argparse.Namespace, regression: bool) -> str:
               f"--optimizer {args.optimizer}", f"--lr {args.lr:g}"]
     if args.optimizer == "sgd":
         parts.append(f"--momentum {args.momentum:g}")
+    if args.noise is not None:
+        parts.append(f"--noise {args.noise:g}")
     parts += [f"--epochs {args.epochs}", f"--batch-size {args.batch_size}",
               f"--seed {args.seed}", f"--test-size {args.test_size:g}"]
     if args.jit:
@@ -371,7 +398,7 @@ def train(args: argparse.Namespace) -> int:
     if args.data is None and args.dataset is None:
         args.dataset = "iris"
     for name, value in DEFAULTS[args.dataset or "csv"].items():
-        if getattr(args, name) is None:
+        if getattr(args, name, None) is None:
             setattr(args, name, value)
     if args.optimizer == "sgd" and args.momentum is None:
         args.momentum = 0.0
@@ -380,7 +407,7 @@ def train(args: argparse.Namespace) -> int:
     except (ValueError, OSError) as error:
         return _fail("train", f"--out {args.out}: {_reason(error, args.out, 'use')}")
     if args.data is None:
-        source = _builtin(args.dataset, args.seed)
+        source = _builtin(args.dataset, args.seed, args.noise)
     else:
         try:
             source = _read_data(args)

@@ -21,12 +21,17 @@ __all__ = [
     "DIGITS_CLASSES",
     "IRIS_CLASSES",
     "IRIS_FEATURES",
+    "PLANE_DATASETS",
     "Standardizer",
     "Table",
     "load_csv",
     "load_digits",
     "load_iris",
+    "make_circle",
+    "make_gaussians",
     "make_moons",
+    "make_spiral",
+    "make_xor",
     "standardize",
     "train_test_split",
 ]
@@ -116,6 +121,23 @@ def _iris_rows(rows: Any, source: str) -> tuple[np.ndarray, np.ndarray]:
     return np.array(features, dtype=np.float64), np.array(labels, dtype=np.int64)
 
 
+def _check_sampling(who: str, n: Any, noise: float) -> None:
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 2:
+        raise ValueError(f"{who}: n_samples must be an int >= 2, got {n!r}")
+    if not (isinstance(noise, (int, float, np.floating)) and math.isfinite(noise)
+            and noise >= 0):
+        raise ValueError(f"{who}: noise must be a finite number >= 0, got {noise!r}")
+
+
+def _generator(seed: int | None) -> Any:
+    return np.random if seed is None else np.random.default_rng(seed)
+
+
+def _shuffled(X: np.ndarray, y: np.ndarray, rng: Any) -> tuple[np.ndarray, np.ndarray]:
+    order = rng.permutation(len(y))
+    return X[order], y[order]
+
+
 def make_moons(
     n_samples: int = 100, noise: float = 0.1, seed: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -126,11 +148,8 @@ def make_moons(
     one it draws from numpy's global generator (``np.random.seed(k)`` fixes it).
     """
     n = n_samples
-    if not isinstance(n, (int, np.integer)) or n < 2:
-        raise ValueError(f"make_moons: n_samples must be an int >= 2, got {n!r}")
-    if noise < 0:
-        raise ValueError(f"make_moons: noise must be >= 0, got {noise}")
-    rng = np.random if seed is None else np.random.default_rng(seed)
+    _check_sampling("make_moons", n, noise)
+    rng = _generator(seed)
     n_top = n // 2
     n_bottom = n - n_top
     t_top = np.linspace(0, np.pi, n_top)
@@ -141,6 +160,97 @@ def make_moons(
     y = np.concatenate([np.zeros(n_top, dtype=np.int64), np.ones(n_bottom, dtype=np.int64)])
     order = rng.permutation(n)
     return X[order], y[order]
+
+
+def make_circle(
+    n_samples: int = 200, noise: float = 0.0, seed: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """TensorFlow Playground's "circle": class 1 inside a disc of radius 2.5, class 0 on a
+    ring from 3.5 to 5 around it (half the samples each), in the square [-6, 6]^2.
+
+    ``noise`` (Playground's slider divided by 100: 0 to 0.5) moves each point by a
+    uniform offset of up to ``5 * noise`` in x and in y, so the classes can overlap.
+    Returns X of shape (n_samples, 2) and y of shape (n_samples,), shuffled.
+    """
+    _check_sampling("make_circle", n_samples, noise)
+    rng = _generator(seed)
+    inner = n_samples // 2
+    outer = n_samples - inner
+    radius = np.concatenate([rng.uniform(0.0, 2.5, inner), rng.uniform(3.5, 5.0, outer)])
+    angle = rng.uniform(0.0, 2 * np.pi, n_samples)
+    X = np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
+    X += rng.uniform(-5.0 * noise, 5.0 * noise, size=X.shape)
+    y = np.concatenate([np.ones(inner, dtype=np.int64), np.zeros(outer, dtype=np.int64)])
+    return _shuffled(X, y, rng)
+
+
+def make_xor(
+    n_samples: int = 200, noise: float = 0.0, seed: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """TensorFlow Playground's "exclusive or": points uniform in [-5, 5]^2 (kept 0.3 away
+    from the axes), class 1 where x1 and x2 have the same sign, 0 where they differ -- the
+    classic problem no linear classifier solves.
+
+    The class is decided before ``noise`` moves the point by up to ``5 * noise`` in each
+    coordinate. Returns X (n_samples, 2) and y (n_samples,).
+    """
+    _check_sampling("make_xor", n_samples, noise)
+    rng = _generator(seed)
+    X = rng.uniform(0.3, 5.0, size=(n_samples, 2)) * rng.choice([-1.0, 1.0],
+                                                                  size=(n_samples, 2))
+    y = (X[:, 0] * X[:, 1] > 0).astype(np.int64)
+    X += rng.uniform(-5.0 * noise, 5.0 * noise, size=X.shape)
+    return X, y
+
+
+def make_gaussians(
+    n_samples: int = 200, noise: float = 0.0, seed: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """TensorFlow Playground's "gaussian": two round clouds, class 1 around (2, 2) and
+    class 0 around (-2, -2), half the samples each, each coordinate with variance
+    ``0.5 + 7 * noise`` (0.5 without noise: they hardly touch; at noise 0.5 they overlap).
+    Returns X (n_samples, 2) and y (n_samples,), shuffled.
+    """
+    _check_sampling("make_gaussians", n_samples, noise)
+    rng = _generator(seed)
+    first = n_samples // 2
+    spread = math.sqrt(0.5 + 7.0 * noise)
+    centres = np.concatenate([np.tile([2.0, 2.0], (first, 1)),
+                              np.tile([-2.0, -2.0], (n_samples - first, 1))])
+    X = centres + rng.normal(0.0, spread, size=centres.shape)
+    y = np.concatenate([np.ones(first, dtype=np.int64),
+                        np.zeros(n_samples - first, dtype=np.int64)])
+    return _shuffled(X, y, rng)
+
+
+def make_spiral(
+    n_samples: int = 200, noise: float = 0.0, seed: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """TensorFlow Playground's "spiral": two arms winding out from the centre, half the
+    samples each; point i of an arm at radius r = 5 i / m and angle 3.5 pi i / m (the
+    second arm turned by pi), moved by up to ``noise`` in x and in y. The hardest of
+    the four: it takes a few hidden layers.
+    Returns X (n_samples, 2) and y (n_samples,), shuffled.
+    """
+    _check_sampling("make_spiral", n_samples, noise)
+    rng = _generator(seed)
+    arms = []
+    for label, count, turn in ((1, n_samples // 2, 0.0),
+                               (0, n_samples - n_samples // 2, np.pi)):
+        i = np.arange(count)
+        r = 5.0 * i / count
+        t = 3.5 * np.pi * i / count + turn
+        points = np.column_stack([r * np.sin(t), r * np.cos(t)])
+        points += rng.uniform(-noise, noise, size=points.shape)
+        arms.append((points, np.full(count, label, dtype=np.int64)))
+    X = np.vstack([a[0] for a in arms])
+    y = np.concatenate([a[1] for a in arms])
+    return _shuffled(X, y, rng)
+
+
+#: the 2-D data sets of TensorFlow Playground and the moons: name -> generator
+PLANE_DATASETS = {"circle": make_circle, "xor": make_xor, "gaussian": make_gaussians,
+                  "spiral": make_spiral, "moons": make_moons}
 
 
 def train_test_split(

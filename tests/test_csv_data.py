@@ -392,3 +392,24 @@ def test_version_and_intermixed_predict_arguments(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["predict", model, "1", "2", "3", "4", "--colour"])
     assert "unrecognized arguments: --colour" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("dataset, epochs", [("circle", 15), ("xor", 30), ("gaussian", 5)])
+def test_playgrounds_data_sets_train_from_the_command_line(tmp_path, capsys, dataset, epochs):
+    assert main(["train", "--dataset", dataset, "--epochs", str(epochs),
+                 "--out", str(tmp_path / "run")]) == 0
+    shown = capsys.readouterr().out
+    assert f"dataset {dataset}: 140 train / 60 test samples, 2 features, 2 classes" in shown
+    assert "--noise 0 " in shown
+    assert float(shown.split("final test accuracy ")[1].split()[0]) >= 0.95
+
+
+def test_noise_goes_with_a_generated_data_set(tmp_path, capsys):
+    out = ["--out", str(tmp_path / "run")]
+    assert "--noise goes with a generated data set" in _error(
+        ["train", "--noise", "0.2", *out], capsys)
+    assert "--noise goes with a generated data set" in _error(
+        ["train", str(IRIS), "--noise", "0.2", *out], capsys)
+    assert main(["train", "--dataset", "spiral", "--noise", "0.2", "--epochs", "1",
+                 *out]) == 0
+    assert "--noise 0.2 " in capsys.readouterr().out

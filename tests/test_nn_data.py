@@ -86,7 +86,7 @@ def test_make_moons_is_reproducible_and_balanced():
     clean, labels = data.make_moons(20, noise=0.0, seed=0)
     top = clean[labels == 0]
     np.testing.assert_allclose(np.hypot(top[:, 0], top[:, 1]), 1.0)  # the upper unit half circle
-    with pytest.raises(ValueError, match="noise must be >= 0"):
+    with pytest.raises(ValueError, match="noise must be a finite number >= 0"):
         data.make_moons(10, noise=-1.0)
 
 
@@ -132,3 +132,50 @@ def test_wheel_ships_the_data_file(tmp_path):
     assert "nn/digits.csv.gz" in names and "nn/DATASETS.md" in names  # data, source, licence
     assert "chainrule/__init__.py" in names  # the command's entry point
     assert any(name.endswith("entry_points.txt") for name in names)
+
+
+# -- TensorFlow Playground's four 2-D data sets ------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["circle", "xor", "gaussian", "spiral", "moons"])
+def test_plane_datasets_are_seeded_balanced_and_checked(name):
+    make = data.PLANE_DATASETS[name]
+    X, y = make(201, noise=0.1, seed=4)
+    assert X.shape == (201, 2) and y.shape == (201,) and set(y.tolist()) == {0, 1}
+    assert abs(int(np.sum(y == 1)) - int(np.sum(y == 0))) <= 1 or name == "xor"
+    X2, y2 = make(201, noise=0.1, seed=4)
+    np.testing.assert_array_equal(X, X2)
+    np.testing.assert_array_equal(y, y2)
+    assert not np.array_equal(make(201, noise=0.1, seed=5)[0], X)
+    for bad in (-0.1, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="noise must be a finite number >= 0"):
+            make(10, noise=bad)
+    with pytest.raises(ValueError, match="n_samples must be an int >= 2"):
+        make(1)
+
+
+def test_plane_datasets_without_noise_follow_their_definitions():
+    X, y = data.make_circle(400, seed=0)
+    radius = np.hypot(X[:, 0], X[:, 1])
+    assert np.all(radius[y == 1] <= 2.5) and np.all((radius[y == 0] >= 3.5)
+                                                     & (radius[y == 0] <= 5.0))
+    X, y = data.make_xor(400, seed=0)
+    assert np.all((X[:, 0] * X[:, 1] > 0) == (y == 1)) and np.all(np.abs(X) >= 0.3)
+    X, y = data.make_gaussians(2000, seed=0)
+    np.testing.assert_allclose(X[y == 1].mean(axis=0), [2, 2], atol=0.1)
+    np.testing.assert_allclose(X[y == 0].mean(axis=0), [-2, -2], atol=0.1)
+    np.testing.assert_allclose(X[y == 1].var(axis=0), [0.5, 0.5], rtol=0.15)
+    X, y = data.make_spiral(400, seed=0)
+    arm = X[y == 1]  # the first arm, unshuffled order lost: check radius and angle agree
+    radius = np.hypot(arm[:, 0], arm[:, 1])
+    angle = np.arctan2(arm[:, 0], arm[:, 1])  # x = r sin t, y = r cos t
+    t = radius / 5.0 * 3.5 * np.pi
+    np.testing.assert_allclose(np.cos(angle - t), 1.0, atol=1e-9)
+    assert radius.max() < 5.0
+
+
+def test_noise_moves_points_by_at_most_its_bound():
+    clean, _ = data.make_spiral(300, noise=0.0, seed=1)
+    noisy, _ = data.make_spiral(300, noise=0.3, seed=1)
+    assert not np.array_equal(clean, noisy)
+    assert np.abs(noisy).max() <= 5.0 + 0.3

@@ -36,6 +36,7 @@ from .module import Module, ModuleDict, ModuleList
 from .optim import SGD, Adam, AdamW
 from .perceptron import Perceptron
 from .preprocessing import Classifier, Regressor, Standardize
+from .network_view import NetworkView, draw_network
 from .torch_bridge import from_torch, to_torch
 from .training import History, TrainingDiverged, fit
 
@@ -50,6 +51,7 @@ __all__ = [
     "Module",
     "ModuleDict",
     "ModuleList",
+    "NetworkView",
     "Neuron",
     "Perceptron",
     "Regressor",
@@ -60,6 +62,7 @@ __all__ = [
     "binary_cross_entropy",
     "confusion_matrix",
     "cross_entropy",
+    "draw_network",
     "fit",
     "from_torch",
     "hinge_loss",

@@ -33,10 +33,10 @@ from .losses import (
 from .metrics import accuracy, confusion_matrix, predict
 from .model_files import load
 from .module import Module, ModuleDict, ModuleList
+from .network_view import NetworkView, draw_network
 from .optim import SGD, Adam, AdamW
 from .perceptron import Perceptron
 from .preprocessing import Classifier, Regressor, Standardize
-from .network_view import NetworkView, draw_network
 from .torch_bridge import from_torch, to_torch
 from .training import History, TrainingDiverged, fit
 

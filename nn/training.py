@@ -8,7 +8,7 @@ import math
 import os
 import stat
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from .metrics import _scores
 from .metrics import accuracy as _accuracy
 from .module import Module
 from .optim import SGD, Optimizer
+from .recording import Recorder, Recording
 
 __all__ = ["EXPLODES_AT", "History", "TrainingDiverged", "check_run_folder", "fit", "save_run"]
 
@@ -40,9 +41,12 @@ class History:
     accuracy: list[float] = field(default_factory=list)
     val_accuracy: list[float] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
+    #: the frames of the run when ``fit`` was asked to record (``record=``), else None
+    recording: Recording | None = field(default=None, repr=False, compare=False)
 
     def as_dict(self) -> dict[str, list[float]]:
-        return asdict(self)
+        return {name: list(getattr(self, name))
+                for name in ("loss", "accuracy", "val_accuracy", "val_loss")}
 
 
 def fit(
@@ -62,6 +66,7 @@ def fit(
     on_epoch: Callable[[int, History], None] | None = None,
     jit: bool = False,
     accuracy: bool | None = None,
+    record: bool | Recorder | None = None,
 ) -> History:
     """Train ``model`` on (X, y) and return the per-epoch :class:`History`.
 
@@ -78,6 +83,13 @@ def fit(
     ``on_epoch(epoch, history)`` is called after every epoch. ``accuracy`` says whether
     to track the accuracies (default: yes, unless the loss is ``"mse"`` and the targets
     are not all integers -- regression).
+
+    ``record=True`` (or a :class:`~nn.recording.Recorder` saying what and how often)
+    keeps frames of the run in ``history.recording``: the parameters and the gradient
+    of the mean training loss at them, the losses and accuracies, and the model's and
+    each hidden neuron's output over a plane of inputs -- before training, after every
+    epoch (or every k steps), and at the end, at most ``max_frames`` of them (thinned
+    evenly). Recording costs about one more pass over the data per frame.
 
     Every number in X must be finite: a nan or inf (a missing value read as nan, say)
     raises ValueError naming its row and column before anything is trained.
@@ -120,6 +132,16 @@ def fit(
     store = getattr(step, "store", None) or _Values(params)  # where the numbers live
     rng = np.random.default_rng(seed)
     history = History()
+    recording = None
+    if record:
+        recorder = Recorder() if record is True else record
+        if not isinstance(recorder, Recorder):
+            raise TypeError(f"fit: record must be True or a Recorder, got {record!r:.40}")
+        recording = history.recording = recorder.start(model, X, y, loss, validation,
+                                                       threshold, bool(accuracy))
+        recording.plan(epochs, -(-len(X) // batch_size))
+        recording.add(0, 0)
+    steps_done = 0
     targets = y.tolist()  # plain Python ints / floats for the loss functions
     first_loss = None  # a step's mean loss beyond EXPLODES_AT times this one has diverged
     before = store.snapshot()
@@ -161,6 +183,11 @@ def fit(
                 raise _diverged(epoch, epochs, number, optimizer,
                                 "the update made a parameter inf or nan", history)
             total += batch_total
+            steps_done += 1
+            if (recording is not None and recording.recorder.steps is not None
+                    and recording.due(epoch, steps_done)):
+                store.sync()
+                recording.add(epoch + number / -(-len(X) // batch_size), steps_done)
         store.sync()  # the model's Values hold the numbers from here on
         history.loss.append(total / len(X))
         if accuracy:
@@ -170,8 +197,13 @@ def fit(
             history.val_loss.append(val_loss)
             if accuracy:
                 history.val_accuracy.append(val_accuracy)
+        if (recording is not None and recording.recorder.steps is None
+                and recording.due(epoch + 1, steps_done)):
+            recording.add(epoch + 1, steps_done)
         if on_epoch is not None:
             on_epoch(epoch, history)
+    if recording is not None:
+        recording.finish(epochs, steps_done)
     return history
 
 

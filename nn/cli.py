@@ -219,6 +219,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--features", nargs="+", default=None, metavar="COLUMN",
                        help="with a CSV file: the feature columns, by name or number from 1 "
                             "(default: every column but the target)")
+    train.add_argument("--header", choices=("auto", "yes", "no"), default=None,
+                       help="with a CSV file: whether its first row names the columns "
+                            "(default auto: told from the first rows, and said)")
     train.add_argument("--task", choices=("auto", "classification", "regression"),
                        default=None,
                        help="with a CSV file: classification (softmax cross-entropy) or "
@@ -335,12 +338,15 @@ def _read_data(args: argparse.Namespace) -> _Data:
     table = data.load_csv(args.data, -1 if args.target is None else _column(args.target),
                           features=None if args.features is None
                           else [_column(f) for f in args.features],
-                          task=args.task or "auto")
+                          task=args.task or "auto",
+                          header={"yes": True, "no": False}.get(args.header or "auto"),
+                          _base=1)
     header = "a header" if table.header else "no header"
     what = (f"classification into {len(table.classes)} classes (softmax cross-entropy)"
             if table.classes is not None else "regression (MSE)")
     describe = (f"{_shown(table.source)} ({header}): {len(table)} rows, {len(table.features)} "
-                f"features, target {_shown(table.target)!r}\ntask: {what}: {table.reason}")
+                f"features, target {_shown(table.target)!r}\ntask: {what}: {table.reason}"
+                + "".join(f"\nnote: {_shown(warning)}" for warning in table.warnings))
     return _Data(table.X, table.y, _shown(table.source),
                  None if table.classes is None else list(table.classes),
                  table.features, table.target, describe)
@@ -355,7 +361,7 @@ def _check_combination(args: argparse.Namespace) -> str | None:
         return (f"give a CSV file or --dataset, not both (got {args.data} and --dataset "
                 f"{args.dataset})")
     if args.data is None:
-        for flag in ("target", "features", "task"):
+        for flag in ("target", "features", "task", "header"):
             if getattr(args, flag) is not None:
                 return (f"--{flag} goes with your own CSV file (chainrule train data.csv "
                         f"--{flag} ...); the bundled data sets have theirs")
@@ -378,6 +384,8 @@ def _settings(args: argparse.Namespace, regression: bool) -> str:
                   f"--task {'regression' if regression else 'classification'}"]
         if args.features is not None:
             parts.append("--features " + " ".join(map(_shown, args.features)))
+        if args.header is not None:
+            parts.append(f"--header {args.header}")
     parts += [f"--hidden {hidden}", f"--activation {args.activation}", f"--init {args.init}",
               f"--optimizer {args.optimizer}", f"--lr {args.lr:g}"]
     if args.optimizer == "sgd":
@@ -454,6 +462,11 @@ def train(args: argparse.Namespace) -> int:
               "the training split's mean and std"
               + (", and the target too (predictions are in its units)"
                  if source.regression else ""))
+    if not source.regression:
+        absent = [source.classes[c] for c in range(len(source.classes)) if c not in y_test]
+        if absent:
+            print(f"note: no test sample of {', '.join(map(repr, absent))} (too few rows "
+                  "to split every class): the test accuracy does not cover it")
     print(f"model {network!r}: {len(network.parameters())} parameters")
     print(_settings(args, source.regression))
 
@@ -587,6 +600,9 @@ def predict_command(args: argparse.Namespace) -> int:
         return _fail("predict", _reason(error, args.input, "read"))
     except ValueError as error:
         return _fail("predict", error)
+    far = _far_from_training(model, X, lines)
+    if far:
+        print(f"chainrule predict: note: {far}", file=sys.stderr)
     if isinstance(model, Regressor):
         return _predict_numbers(model, X, args)
     try:
@@ -689,7 +705,11 @@ def _read_rows(path: Path, model: Classifier | Regressor) -> tuple[list[str], np
     header = (names is not None and set(names) <= set(first)) or _looks_like_header(
         first, rows[1][1] if len(rows) > 1 else None)
     width = len(first)
-    if header and names is not None:
+    positions = [_POSITION.fullmatch(n) for n in names or ()]
+    target = _POSITION.fullmatch(model.target or "")
+    by_position = (names is not None and all(positions) and target is not None
+                   and max(int(m[1]) for m in [*positions, target]) <= width)
+    if header and names is not None and not (by_position and not set(names) <= set(first)):
         missing = [name for name in names if name not in first]
         if missing:
             raise ValueError(f"{source} line {rows[0][0]}: the header lacks the column(s) "
@@ -700,10 +720,7 @@ def _read_rows(path: Path, model: Classifier | Regressor) -> tuple[list[str], np
     elif width == expected:
         columns = list(range(expected))
     else:
-        positions = [_POSITION.fullmatch(n) for n in names or ()]
-        target = _POSITION.fullmatch(model.target or "")
-        if (names is not None and all(positions) and target
-                and max(int(m[1]) for m in [*positions, target]) <= width):
+        if by_position:
             columns = [int(m[1]) - 1 for m in positions]  # the training file's layout
         else:
             taken = ("" if names is None else
@@ -726,6 +743,29 @@ def _read_rows(path: Path, model: Classifier | Regressor) -> tuple[list[str], np
         values.extend(_features(cells, expected, where))
         lines.append(where)
     return lines, np.frombuffer(values, dtype=float).reshape(len(lines), expected)
+
+
+#: how many standard deviations from the training mean make predict say a number is far
+FAR = 10.0
+
+
+def _far_from_training(model: Classifier | Regressor, X: np.ndarray,
+                       lines: Sequence[str]) -> str | None:
+    """A warning when a feature lies FAR or more training standard deviations from the
+    training mean (a measurement in other units, a typo): the model extrapolates there."""
+    if not isinstance(model.preprocess, Standardize):
+        return None
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = np.abs(model.preprocess.transform(X))
+    rows, columns = np.nonzero(z >= FAR)
+    if not len(rows):
+        return None
+    i, j = int(rows[0]), int(columns[0])
+    name = (f" ({_shown(model.features[j])})" if model.features is not None else "")
+    others = f"; {len(rows) - 1} more such number(s)" if len(rows) > 1 else ""
+    return (f"{lines[i]}feature {j + 1}{name} = {X[i, j]:g} is {z[i, j]:.0f} standard "
+            f"deviations from the training data's mean {model.preprocess.mean[j]:g}: other "
+            f"units, or a typo? The model extrapolates there{others}")
 
 
 def _is_number(text: str) -> bool:

@@ -20,7 +20,12 @@ def _scores(output: Any) -> list[float]:
 @no_grad()
 def predict(model: Callable[[Any], Any], X: Any, threshold: float = 0.0) -> np.ndarray:
     """Class predictions: the argmax of the outputs, or for a model with one output
-    1 where it exceeds ``threshold`` (0 for logits and scores, 0.5 for probabilities)."""
+    1 where it exceeds ``threshold`` (0 for logits and scores, 0.5 for probabilities).
+    A :class:`~nn.Regressor` predicts numbers: its own ``predict``."""
+    from .preprocessing import Regressor
+
+    if isinstance(model, Regressor):
+        return model.predict(np.asarray(X, dtype=float))
     predictions = []
     for x in np.asarray(X, dtype=float):
         scores = _scores(model(x))
@@ -33,6 +38,11 @@ def accuracy(
     model: Callable[[Any], Any], X: Any, y: Sequence[int], threshold: float = 0.0
 ) -> float:
     """The fraction of samples whose prediction (see :func:`predict`) equals the label."""
+    from .preprocessing import Regressor
+
+    if isinstance(model, Regressor):
+        raise TypeError("accuracy: a Regressor predicts numbers, not classes; measure it "
+                        "with its RMSE or R^2 (chainrule train prints both)")
     y = np.asarray(y)
     if len(y) == 0 or len(y) != len(X):
         raise ValueError(f"accuracy: X has {len(X)} samples and y has {len(y)}; need equal, > 0")

@@ -22,6 +22,7 @@ import csv
 import io
 import math
 import os
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +45,11 @@ MAX_AUTO_CLASSES = 20
 
 TASKS = ("auto", "classification", "regression")
 
+#: a line whose every comma sits between digits and which holds semicolons: the
+#: semicolons separate, the commas are decimal marks
+_DECIMAL_COMMAS = re.compile(r"[^,]*(?:(?<=\d),(?=\d)[^,]*)+")
+_DECIMAL_COMMA_NUMBER = re.compile(r"[-+]?\d+,\d+")
+
 
 @dataclass(frozen=True, eq=False)
 class Table:
@@ -53,7 +59,8 @@ class Table:
     target's numbers for regression (float64, ``classes`` is None). ``features`` and
     ``target`` are the column names (``column 3`` when the file has no header);
     ``target_column`` is the target's 0-based position in the file. ``reason`` says
-    why the task is what it is; ``lines`` holds each row's line number in the file.
+    why the task is what it is; ``lines`` holds each row's line number in the file;
+    ``warnings`` the doubts about the data that did not stop it.
     ``X, y = table`` unpacks the two arrays.
     """
 
@@ -69,6 +76,9 @@ class Table:
     target_column: int
     columns: int
     lines: tuple[int, ...] = field(repr=False)
+    #: doubts about the data that do not stop it (an id-like feature column, labels that
+    #: differ only in case, columns dropped because they are empty)
+    warnings: tuple[str, ...] = ()
 
     def __iter__(self) -> Iterator[np.ndarray]:
         return iter((self.X, self.y))
@@ -93,9 +103,11 @@ def read_csv_rows(path: str | os.PathLike[str], what: str = "CSV file"
     except UnicodeDecodeError as error:
         raise ValueError(f"{source}: not UTF-8 text (byte {error.start} is invalid); save "
                          "it as UTF-8 CSV") from None
-    first = next((line for line in text.splitlines() if line.strip()), "")
+    first = next((line for line in text.splitlines()
+                  if line.strip() and not line.lstrip().startswith("#")), "")
     delimiter = ","
-    if "," not in first:  # a spreadsheet in a locale whose decimal mark is the comma
+    if "," not in first or (";" in first and _DECIMAL_COMMAS.fullmatch(first)):
+        # a spreadsheet in a locale whose decimal mark is the comma: "5,1;3,5;setosa"
         delimiter = ";" if ";" in first else "\t" if "\t" in first else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows: list[tuple[int, list[str]]] = []
@@ -144,19 +156,25 @@ def _looks_like_header(first: list[str], second: list[str] | None) -> bool:
 
 
 def _column_index(spec: str | int, names: Sequence[str], header: bool, source: str,
-                  what: str) -> int:
+                  what: str, base: int = 0) -> int:
+    """The 0-based index of a column given by name or position; ``base`` is how the
+    caller counts positions (0 in Python, 1 on the command line), for messages."""
     count = len(names)
+    positions = f"{base}..{count - 1 + base}, or negative from the end"
     if isinstance(spec, (int, np.integer)) and not isinstance(spec, bool):
         if not -count <= spec < count:
-            raise ValueError(f"{source}: {what} {spec} is out of range: the file has {count} "
-                             f"columns (0..{count - 1}, or negative from the end)")
+            shown = spec + base if spec >= 0 else spec
+            raise ValueError(f"{source}: {what} {shown} is out of range: the file has {count} "
+                             f"columns ({positions})")
         return int(spec) % count
     if isinstance(spec, str):
         if spec in names:
             return list(names).index(spec)
         if not header:
             raise ValueError(f"{source}: {what} {spec!r}: the file has no header, so its "
-                             f"columns have no names; give the column's position (0..{count - 1})")
+                             f"columns have no names; give the column's position "
+                             f"({positions}), or say the first row is a header "
+                             f"({'header=True' if base == 0 else '--header yes'})")
         raise ValueError(f"{source}: {what} {spec!r} is not a column; the header names "
                          f"{', '.join(map(repr, names))}")
     raise TypeError(f"load_csv: {what} must be a column name or a position, got {spec!r:.40}")
@@ -169,6 +187,7 @@ def load_csv(
     features: Sequence[str | int] | None = None,
     task: str = "auto",
     header: bool | None = None,
+    _base: int = 0,
 ) -> Table:
     """Read a CSV file of samples: numeric feature columns and one target column.
 
@@ -178,7 +197,10 @@ def load_csv(
     ``"regression"`` or ``"auto"``: a text target is classes; a numeric one is classes
     when it holds at most 20 distinct integers, else numbers for regression -- the
     choice and why are in the result's ``reason``. ``header`` says whether the first row
-    names the columns (default: told from the first two rows).
+    names the columns (default: told from the first two rows, and from a target label
+    found only in the first row -- a header with numbers for names is not told apart
+    from data: say ``header=True``). An all-empty column (the empty last column a
+    spreadsheet's trailing comma makes) is dropped, with a warning.
 
     Class names are the labels as written, sorted (numerically when they are all
     integers), and ``y`` indexes them -- as scikit-learn's ``LabelEncoder`` does.
@@ -190,9 +212,21 @@ def load_csv(
     if task not in TASKS:
         raise ValueError(f"load_csv: task must be one of {', '.join(TASKS)}, got {task!r}")
     rows, source = read_csv_rows(path)
+    warnings: list[str] = []
+    rows, dropped = _drop_empty_columns(rows)
+    if dropped:
+        warnings.append(f"column(s) {', '.join(str(c + 1) for c in dropped)} are empty in "
+                        "every row (a trailing comma?) and were left out")
+    told = header is None
     if header is None:
         header = _looks_like_header(rows[0][1], rows[1][1] if len(rows) > 1 else None)
     width = len(rows[0][1])
+    if told and not header and len(rows) > 2:
+        header = _label_only_in_first_row(rows, target, width)
+        if header:
+            warnings.append("the first row was read as a header: its target "
+                            f"{rows[0][1][_target_guess(target, width)]!r} appears in no "
+                            "other row (say header=False / --header no if it is data)")
     if header:
         line, names = rows[0]
         names = [name or f"column {i + 1}" for i, name in enumerate(names)]
@@ -205,16 +239,18 @@ def load_csv(
             raise ValueError(f"{source}: the file holds a header and no data rows")
     else:
         names = [f"column {i + 1}" for i in range(width)]
-    target_at = _column_index(target, names, header, source, "target")
+    target_at = _column_index(target, names, header, source, "target", _base)
     if features is None:
         feature_at = [i for i in range(width) if i != target_at]
     else:
-        feature_at = [_column_index(f, names, header, source, "feature") for f in features]
+        feature_at = [_column_index(f, names, header, source, "feature", _base)
+                      for f in features]
         if target_at in feature_at:
             raise ValueError(f"{source}: the target {names[target_at]!r} is also listed as a "
                              "feature")
-        if len(set(feature_at)) != len(feature_at):
-            raise ValueError(f"{source}: a feature column is listed twice")
+        twice = sorted({names[i] for i in feature_at if feature_at.count(i) > 1})
+        if twice:
+            raise ValueError(f"{source}: the feature column {twice[0]!r} is listed twice")
     if not feature_at:
         raise ValueError(f"{source}: no feature columns: the file has only the target "
                          f"{names[target_at]!r}")
@@ -239,9 +275,8 @@ def load_csv(
                                      "chainrule does not fill in data: remove the row or "
                                      "fill the value")
                 raise ValueError(f"{where(line, column)}: {cell!r:.40} is not a number; "
-                                 "feature columns hold numbers (only the target may be text): "
-                                 "encode the column, or leave it out (features= in Python, "
-                                 "--features on the command line)")
+                                 + _not_a_number_hint(cell, names[column], target, header,
+                                                      _base))
             if not math.isfinite(value):
                 raise ValueError(f"{where(line, column)}: {cell!r} is not a finite number")
             X[r, j] = value
@@ -252,10 +287,83 @@ def load_csv(
         labels.append(label)
     lines = tuple(line for line, _ in rows)
     y, classes, task, reason = _target(labels, task, lines, where, target_at, source)
+    warnings += _doubts(X, [names[i] for i in feature_at], classes, _base)
     return Table(X=X, y=y, features=tuple(names[i] for i in feature_at),
                  target=names[target_at], classes=classes, task=task, reason=reason,
                  source=source, header=header, target_column=target_at, columns=width,
-                 lines=lines)
+                 lines=lines, warnings=tuple(warnings))
+
+
+def _drop_empty_columns(rows: list[tuple[int, list[str]]]
+                        ) -> tuple[list[tuple[int, list[str]]], list[int]]:
+    """Leave out the columns that are empty in every row, the first included (a
+    spreadsheet's trailing comma makes one); returns their indices."""
+    width = max(len(row) for _, row in rows)
+    empty = [c for c in range(width) if all(c >= len(row) or not row[c] for _, row in rows)]
+    if not empty or len(empty) == width or len(rows) < 2:
+        return rows, []
+    keep = [c for c in range(width) if c not in empty]
+    return [(line, [row[c] for c in keep if c < len(row)]) for line, row in rows], empty
+
+
+def _target_guess(target: str | int, width: int) -> int:
+    return target % width if isinstance(target, int) and -width <= target < width else -1
+
+
+def _label_only_in_first_row(rows: list[tuple[int, list[str]]], target: str | int,
+                             width: int) -> bool:
+    """A headerless-looking file whose first row's target is text found in no other row
+    while the other rows' labels repeat: that row names the columns ("...,class")."""
+    at = _target_guess(target, width)
+    if at < 0:
+        return False
+    first = rows[0][1][at] if len(rows[0][1]) == width else None
+    if first is None or _number(first) is not None or first.lower() in MISSING:
+        return False
+    others = [row[at] for _, row in rows[1:] if len(row) == width]
+    return first not in others and len(set(others)) < len(others) / 2
+
+
+def _not_a_number_hint(cell: str, column: str, target: str | int, header: bool,
+                       base: int) -> str:
+    if _DECIMAL_COMMA_NUMBER.fullmatch(cell):
+        return ("it has a decimal comma; save the file with decimal points (in a "
+                "spreadsheet, set the decimal separator to '.') -- chainrule does not guess "
+                "whether '1,234' is one and a bit or a thousand")
+    if any(c.isalpha() for c in cell) and target == -1:
+        name = f"'{column}'" if header else f"{column!r}"
+        how = f"target={column!r}" if base == 0 else (
+            f"--target {column}" if header else f"--target {column.split()[-1]}")
+        return (f"feature columns hold numbers, and the target is the last column unless "
+                f"you say otherwise: if {name} holds the labels, say {how}; else encode "
+                "the column, or leave it out (features= in Python, --features on the "
+                "command line)")
+    return ("feature columns hold numbers (only the target may be text): encode the "
+            "column, or leave it out (features= in Python, --features on the command line)")
+
+
+def _doubts(X: np.ndarray, names: list[str], classes: tuple[str, ...] | None,
+            base: int) -> list[str]:
+    """What looks wrong but may be right: said, not refused."""
+    found = []
+    n = len(X)
+    for j, name in enumerate(names):
+        column = X[:, j]
+        if n > 2 and any(np.array_equal(column, np.arange(start, start + n))
+                         for start in (0, 1)):
+            found.append(f"the feature {name!r} counts {int(column[0])}, {int(column[1])}, "
+                         f"... row by row: an id or a row number, not a measurement? It "
+                         "would let the model learn the file's order; leave it out "
+                         "(features= / --features)")
+    if classes is not None:
+        folded: dict[str, list[str]] = {}
+        for c in classes:
+            folded.setdefault(c.casefold().strip(), []).append(c)
+        for group in folded.values():
+            if len(group) > 1:
+                found.append(f"the classes {', '.join(map(repr, group))} differ only in "
+                             "case: one class written two ways? They are learned apart")
+    return found
 
 
 def _target(labels: list[str], task: str, lines: Sequence[int], where: Any, column: int,
@@ -290,6 +398,14 @@ def _target(labels: list[str], task: str, lines: Sequence[int], where: Any, colu
                              f"({labels[0]!r:.40}, all {len(labels)} rows); there is nothing "
                              "to fit")
         return np.array(numbers, dtype=np.float64), None, task, reason
+    if distinct > max(MAX_AUTO_CLASSES, len(labels) // 2):
+        example = next((label for label in labels if _number(label) is None), labels[0])
+        numbers_hint = (" They look like numbers written with separators or units "
+                        f"({example!r:.20}): write plain numbers (100000.00) for regression."
+                        if any(ch.isdigit() for ch in example) else "")
+        raise ValueError(f"{source}: the target column holds {distinct} distinct labels in "
+                         f"{len(labels)} rows -- too many classes, too few rows each, to "
+                         f"learn them.{numbers_hint}")
     if numeric:  # 1, 1.0 and 01 are one class; named as written first
         keys = [float(n) for n in numbers]  # type: ignore[arg-type]
         names: dict[float, str] = {}

@@ -102,7 +102,11 @@ def test_task_auto_says_why_and_can_be_overridden(tmp_path):
     assert "40 distinct numbers" in table.reason and "--task classification" in table.reason
     many = _write(tmp_path / "m.csv", "x,y\n" + "\n".join(f"{i},{i}" for i in range(30)))
     assert load_csv(many).task == "regression"  # 30 integers: more than 20
-    assert load_csv(many, task="classification").classes[:3] == ("0", "1", "2")
+    with pytest.raises(ValueError, match="30 distinct labels in 30 rows -- too many classes"):
+        load_csv(many, task="classification")
+    thrice = _write(tmp_path / "t.csv", "x,y\n" + "\n".join(f"{i},{i % 30}" for i in range(90)))
+    assert load_csv(thrice).task == "regression"
+    assert load_csv(thrice, task="classification").classes[:3] == ("0", "1", "2")
     few = _write(tmp_path / "f.csv", "x,y\n" + "\n".join(f"{i},{i % 4}" for i in range(30)))
     assert load_csv(few).task == "classification"
     assert load_csv(few, task="regression").y.tolist()[:5] == [0.0, 1.0, 2.0, 3.0, 0.0]
@@ -413,3 +417,102 @@ def test_noise_goes_with_a_generated_data_set(tmp_path, capsys):
     assert main(["train", "--dataset", "spiral", "--noise", "0.2", "--epochs", "1",
                  *out]) == 0
     assert "--noise 0.2 " in capsys.readouterr().out
+
+
+# -- what a new user's files and slips turned up ------------------------------------------
+
+
+def test_a_header_of_numbers_is_told_by_its_label_or_said(tmp_path, capsys):
+    rows = "".join(f"{i % 7},{(i * 3) % 5},{'ab'[i % 2]}\n" for i in range(30))
+    path = _write(tmp_path / "n.csv", "400,450,class\n" + rows)
+    table = load_csv(path)
+    assert table.header and table.features == ("400", "450") and len(table) == 30
+    assert "its target 'class' appears in no other row" in table.warnings[0]
+    assert len(load_csv(path, header=False, task="classification").classes) == 3
+    numeric = _write(tmp_path / "m.csv", "1,2,3\n" + rows.replace("a", "1").replace("b", "2"))
+    assert not load_csv(numeric).header  # numbers only: not told apart, so --header yes
+    assert main(["train", str(numeric), "--header", "yes", "--epochs", "1",
+                 "--out", str(tmp_path / "run")]) == 0
+    shown = capsys.readouterr().out
+    assert "(a header): 30 rows" in shown and "--header yes" in shown
+
+
+def test_positions_in_messages_count_as_the_caller_does(tmp_path, capsys):
+    path = _write(tmp_path / "p.csv", "1,2,3,4,x\n5,6,7,8,y\n")
+    with pytest.raises(ValueError, match=r"target 5 is out of range: the file has 5 columns "
+                                         r"\(0..4, or negative"):
+        load_csv(path, 5)
+    err = _error(["train", str(path), "--target", "6", "--out", str(tmp_path / "r")], capsys)
+    assert "target 6 is out of range: the file has 5 columns (1..5, or negative" in err
+    err = _error(["train", str(path), "--target", "label", "--out", str(tmp_path / "r")],
+                 capsys)
+    assert "give the column's position (1..5, or negative from the end), or say the first " \
+           "row is a header (--header yes)" in err
+
+
+def test_hints_for_a_forgotten_target_decimal_commas_and_separators(tmp_path):
+    first = _write(tmp_path / "f.csv", "species,a,b\nsetosa,1,2\nvirginica,3,4\n")
+    with pytest.raises(ValueError, match=r"if 'species' holds the labels, say "
+                                         r"target='species'"):
+        load_csv(first)
+    european = _write(tmp_path / "e.csv", "a;b;species\n5,1;3,5;setosa\n4,9;3,0;virginica\n")
+    with pytest.raises(ValueError, match=r"line 2, column 1 \('a'\): '5,1' is not a number; "
+                                         r"it has a decimal comma"):
+        load_csv(european)
+    prices = _write(tmp_path / "p.csv", "size,price\n" + "".join(
+        f'{i},"{i * 1000:,}.00"\n' for i in range(1, 60)))
+    with pytest.raises(ValueError, match=r"59 distinct labels in 59 rows -- too many classes"
+                                         r".*numbers written with separators"):
+        load_csv(prices)
+
+
+def test_doubts_are_said_not_refused(tmp_path, capsys):
+    excel = _write(tmp_path / "x.csv", "a,b,species,\r\n" + "".join(
+        f"{i * 0.5},{i % 3},{'xy'[i % 2]},\r\n" for i in range(12)))
+    table = load_csv(excel)
+    assert table.target == "species" and table.columns == 3
+    assert "column(s) 4 are empty in every row" in table.warnings[0]
+    ids = _write(tmp_path / "i.csv", "id,a,label\n" + "".join(
+        f"{i + 1},{(i * 7) % 5},{'ab'[i % 2]}\n" for i in range(20)))
+    assert main(["train", str(ids), "--epochs", "1", "--out", str(tmp_path / "r")]) == 0
+    shown = capsys.readouterr().out
+    assert "note: the feature 'id' counts 1, 2, ... row by row" in shown
+    cases = _write(tmp_path / "c.csv", "a,label\n" + "".join(
+        f"{i},{['Setosa', 'setosa', 'b'][i % 3]}\n" for i in range(2, 14)))
+    assert "differ only in case" in load_csv(cases).warnings[-1]
+    few = _write(tmp_path / "few.csv", "a,b,label\n1,2,x\n2,3,x\n3,4,y\n4,5,y\n5,6,z\n6,7,z"
+                 "\n7,8,z\n")
+    assert main(["train", str(few), "--epochs", "1", "--test-size", "0.2",
+                 "--out", str(tmp_path / "r2")]) == 0
+    assert "note: no test sample of 'x', 'y'" in capsys.readouterr().out
+
+
+def test_predict_says_when_a_number_is_far_from_the_training_data(tmp_path, capsys):
+    assert main(["train", "--epochs", "1", "--out", str(tmp_path / "run")]) == 0
+    capsys.readouterr()
+    model = str(tmp_path / "run" / "model.json")
+    assert main(["predict", model, "51", "35", "14", "2"]) == 0  # millimetres
+    err = capsys.readouterr().err
+    assert "note: feature 1 (sepal_length) = 51 is" in err and "other units, or a typo?" in err
+    assert main(["predict", model, "5.1", "3.5", "1.4", "0.2"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_a_headerless_model_reads_a_file_with_a_header_by_position(tmp_path, capsys):
+    data = _gaussians_csv(tmp_path / "clouds.csv", header=False)
+    assert main(["train", str(data), "--target", "3", "--features", "2", "4", "5",
+                 "--epochs", "2", "--out", str(tmp_path / "run")]) == 0
+    capsys.readouterr()
+    named = _gaussians_csv(tmp_path / "named.csv")
+    assert main(["predict", str(tmp_path / "run" / "model.json"), "--input", str(named)]) == 0
+    with_header = capsys.readouterr().out.splitlines()
+    assert main(["predict", str(tmp_path / "run" / "model.json"), "--input", str(data)]) == 0
+    assert capsys.readouterr().out.splitlines() == with_header
+
+
+def test_nn_predict_on_a_regressor_gives_its_numbers():
+    model = Regressor(nn.MLP(2, [3, 1], seed=0), target_mean=100.0, target_scale=5.0)
+    X = np.array([[0.1, 0.2], [0.3, -0.4]])
+    np.testing.assert_array_equal(nn.predict(model, X), model.predict(X))
+    with pytest.raises(TypeError, match="a Regressor predicts numbers, not classes"):
+        nn.accuracy(model, X, [1, 2])

@@ -33,6 +33,7 @@ from .losses import (
 from .metrics import accuracy, confusion_matrix, predict
 from .model_files import load
 from .module import Module, ModuleDict, ModuleList
+from .network_explorer import NetworkExplorer, explore_network
 from .network_view import NetworkView, draw_network
 from .optim import SGD, Adam, AdamW
 from .perceptron import Perceptron
@@ -51,6 +52,7 @@ __all__ = [
     "Module",
     "ModuleDict",
     "ModuleList",
+    "NetworkExplorer",
     "NetworkView",
     "Neuron",
     "Perceptron",
@@ -63,6 +65,7 @@ __all__ = [
     "confusion_matrix",
     "cross_entropy",
     "draw_network",
+    "explore_network",
     "fit",
     "from_torch",
     "hinge_loss",

@@ -42,7 +42,7 @@ import numpy as np
 
 from autograd import Value, enable_grad, no_grad, softmax
 from autograd.files import write_atomic
-from autograd.graph import KINDS
+from autograd.graph import KINDS, local_derivatives
 from autograd.graph.naming import _fmt
 
 from .layers import MLP, Layer, Neuron
@@ -180,8 +180,9 @@ def _activation_name(layer: Layer) -> str:
 @dataclass
 class _Pass:
     """One sample's numbers, read from the engine's Values: per layer (lists of floats)
-    the pre-activations ``a`` and activations ``h``; after backward their gradients,
-    and ``dw[k][j, i]`` = dL/dw for neuron j's weight i."""
+    the pre-activations ``a``, activations ``h`` and ``slope`` = act'(a) (each activation
+    node's local derivative, from the op table; 1 for linear); after backward their
+    gradients, ``dw[k][j, i]`` = dL/dw for neuron j's weight i and ``db[k][j]`` = dL/db."""
 
     x: list[float]
     z: list[float] | None  # the network's inputs, when preprocessing made them from x
@@ -194,6 +195,8 @@ class _Pass:
     da: list[list[float]] | None = None
     dh: list[list[float]] | None = None
     dw: list[np.ndarray] | None = None
+    db: list[np.ndarray] | None = None
+    slope: list[list[float]] = field(default_factory=list)
 
 
 def _pre_activation(h: Value, neuron: Neuron) -> Value:
@@ -233,7 +236,10 @@ def _run(model: Any, parts: _Parts, x: Any, target: Any,
         result = _Pass(x=[v.data for v in raw],
                        z=None if parts.preprocess is None else [v.data for v in z],
                        a=[[v.data for v in row] for row in a],
-                       h=[[v.data for v in row] for row in h])
+                       h=[[v.data for v in row] for row in h],
+                       slope=[[1.0 if out is pre else local_derivatives(out)[0]
+                               for pre, out in zip(pre_row, out_row)]
+                              for pre_row, out_row in zip(a, h)])
         loss_fn = _loss_function(loss)
         classifying = loss_fn is cross_entropy and len(h[-1]) > 1
         if classifying and (target is not None or parts.classes):  # p: what it predicts
@@ -259,6 +265,7 @@ def _run(model: Any, parts: _Parts, x: Any, target: Any,
             value.backward()
             result.dw = [np.array([[w.grad for w in n.w] for n in layer.neurons])
                          for layer in parts.layers]
+            result.db = [np.array([n.b.grad for n in layer.neurons]) for layer in parts.layers]
         finally:
             for p, g in zip(parameters, saved):
                 p.grad = g
@@ -561,8 +568,8 @@ def _legend(x: float, y: float, largest: float, precision: int, gradients: bool
 
 
 def _svg(columns: list[_Column], parts: _Parts, run: _Pass | None, title: str,
-         subtitle: str, names: dict[Value, str], width: float | None, precision: int
-         ) -> tuple[str, float, float]:
+         subtitle: str, names: dict[Value, str], width: float | None, precision: int,
+         heading: bool = True) -> tuple[str, float, float]:
     f = lambda v: _fmt(v, precision)
     for column in columns:
         column.measure()
@@ -570,13 +577,14 @@ def _svg(columns: list[_Column], parts: _Parts, run: _Pass | None, title: str,
                   default=0.0)
     title_y = MARGIN + TITLE
     subtitle_y = title_y + ROW + 4
-    legend_y = subtitle_y + ROW + 6
+    legend_y = subtitle_y + ROW + 6 if heading else MARGIN + SIZE
     header_y = legend_y + ROW + 16  # the first header line's baseline
     top = header_y + ROW * (max(len(c.header) for c in columns) - 1) + 10  # the cards' top
     legend, legend_end = _legend(MARGIN, legend_y, largest, precision,
                                  run is not None and run.dw is not None)
     content = sum(c.width for c in columns) + MIN_GAP * (len(columns) - 1)
-    natural = max(content, _text_width(title, TITLE), _text_width(subtitle, SIZE),
+    natural = max(content, _text_width(title, TITLE) if heading else 0.0,
+                  _text_width(subtitle, SIZE) if heading else 0.0,
                   legend_end - MARGIN) + 2 * MARGIN
     total_width = math.ceil(max(natural, width or 0.0))
     # columns evenly spaced over the width, the group centred
@@ -606,9 +614,10 @@ def _svg(columns: list[_Column], parts: _Parts, run: _Pass | None, title: str,
            f'font-family="{FONTS}" role="img" aria-label="{html.escape(title)}">',
            f"<title>{html.escape(title)}</title>",
            f'<rect class="nv-background" x="0" y="0" width="{_num(total_width)}" '
-           f'height="{_num(total_height)}" fill="#ffffff"/>',
-           _text(MARGIN, title_y, title, TITLE, "nv-title", bold=True),
-           _text(MARGIN, subtitle_y, subtitle, SIZE, "nv-subtitle", fill=MUTED)]
+           f'height="{_num(total_height)}" fill="#ffffff"/>']
+    if heading:
+        out += [_text(MARGIN, title_y, title, TITLE, "nv-title", bold=True),
+                _text(MARGIN, subtitle_y, subtitle, SIZE, "nv-subtitle", fill=MUTED)]
     out += legend
     out += _edges(columns, parts, run, names, largest, f)
     for k, column in enumerate(columns):
@@ -714,6 +723,7 @@ def draw_network(
     width: float | None = None,
     precision: int = 4,
     max_neurons: int = MAX_NEURONS,
+    heading: bool = True,
 ) -> NetworkView:
     """Draw ``model`` (an ``nn.MLP``, an ``nn.Layer``, or an ``nn.Classifier`` wrapping
     one) as the lecture draws a network: the inputs x on the left, one column of
@@ -738,6 +748,8 @@ def draw_network(
     - ``width``: the width in pixels to lay the picture out for and show it at most
       (the columns spread to fill it); by default its natural width. It shrinks to
       fit narrower places. Numbers are shown with ``precision`` significant digits.
+    - ``heading=False`` leaves out the title and subtitle lines (for a page that shows
+      them itself); the legend stays.
 
     Returns a :class:`NetworkView`: it displays itself in Jupyter, ``.svg`` is the SVG
     text and ``.write("network.html")`` (or ``.svg``) saves it.
@@ -780,5 +792,5 @@ def draw_network(
         keep = max_neurons // 4
         subtitle += (f"; columns over {max_neurons}: the first and last {keep} drawn, "
                      "edges only between drawn neurons")
-    svg, w, h = _svg(columns, parts, run, title, subtitle, names, width, precision)
+    svg, w, h = _svg(columns, parts, run, title, subtitle, names, width, precision, heading)
     return NetworkView(title, svg, w, h)

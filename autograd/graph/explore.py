@@ -12,7 +12,14 @@ graph is an SVG drawn by Graphviz, the script and style are inline). The page ha
   in red, gradients not final yet dashed -- and says its arithmetic:
   ``grad(w) += grad(n) × x = 0.5 × 2 = 1``;
 - a slider, buttons (first, previous, play/pause, next, last) and the arrow keys
-  (Home/End, space to play);
+  (Home/End, space to play); the graph follows the steps: each step scrolls it so
+  that the operation being applied is in view (smoothly, at once with
+  prefers-reduced-motion);
+- zoom: it starts fitted to the width (or at a readable 75% when that would be too
+  small); − / + buttons and keys, 0 to fit, 1 for the natural size, a fit / 100%
+  toggle, ctrl + wheel; drag to pan;
+- step text that names nodes from inside the module the step is in (``w.0``,
+  ``relu of neuron 0 of layer 0``), the full dotted name on hover;
 - a **node panel**: hover or click a node to see its value, gradient, the operation
   that made it and its local derivatives, and every path from it to the output with
   the product of the local derivatives along it (the :func:`~autograd.explain`
@@ -47,10 +54,11 @@ from .draw import (
     _draw_full,
     _draw_legend,
     _new_graph,
+    _placement,
 )
 from .explain import _paths
 from .formulas import formulas
-from .naming import _fmt, _Naming, _unique_names
+from .naming import _fmt, _module_phrase, _Naming, _relative_name, _unique_names
 from .render import RENDER_TIMEOUT, GraphTooLargeError
 from .steps import _backward_events, _Step, local_derivatives
 
@@ -115,8 +123,12 @@ class Explorer:
             f'<input type="range" class="cre-slider" min="0" max="{len(self.frames) - 1}" '
             'value="0" aria-label="frame">'
             '<span class="cre-position"></span>'
-            '<button type="button" class="cre-zoom" title="fit the width / actual size">'
-            "fit</button></div>"
+            '<span class="cre-zoombar" role="group" aria-label="zoom">'
+            '<button type="button" class="cre-zoom-out" title="zoom out (-)">−</button>'
+            '<span class="cre-zoom-level" aria-live="polite"></span>'
+            '<button type="button" class="cre-zoom-in" title="zoom in (+)">+</button>'
+            '<button type="button" class="cre-zoom" title="fit the width (0) / actual size '
+            '(1); ctrl + wheel zooms, drag to pan">100%</button></span></div>'
             '<div class="cre-top"><div class="cre-step"><div class="cre-step-title">'
             "The graph after the backward pass. To step through it, let the page run its "
             "script (in Jupyter: run the cell, or trust the notebook).</div>"
@@ -137,7 +149,8 @@ class Explorer:
         return (
             '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{html.escape(self.title)}</title></head>"
+            f"<title>{html.escape(self.title)}</title>"
+            '<style>html, body { margin: 0; padding: 0; }</style></head>'
             f"<body>{self._fragment(standalone=True)}</body></html>\n"
         )
 
@@ -218,8 +231,10 @@ class _Page:
         self.precision, self.max_paths = precision, max_paths
         self.names = _unique_names(order, root, naming, precision)
         self.index = {node: i for i, node in enumerate(order)}
-        full_view_clusters = naming.module is not None and not collapsed
-        self.owner = naming.assign_owners(order) if full_view_clusters else {}
+        # the module of each node, and (full view) the cluster its record is drawn in
+        self.module = naming.assign_owners(order) if naming.module is not None else {}
+        self.owner = (_placement(order, self.module, naming)[0]
+                      if self.module and not collapsed else {})
         self.events = list(_backward_events(order, root))
         self.final_grads: dict[Value, float] = {root: 1.0}
         for event in self.events:
@@ -229,6 +244,8 @@ class _Page:
         self.fields: dict[str, dict[str, int]] = {}  # element -> {"data": i, "grad": j}
         self.texts: dict[str, dict[str, list[str]]] = {}  # every text a field takes
         self.frames: list[Frame] = []
+        self._titles: list[Text] = []  # the frames' titles and lines with names on hover
+        self._lines: list[list[Text]] = []
         self._changes: list[dict[str, Any]] = []
         self._forward()
         self._backward()
@@ -281,7 +298,7 @@ class _Page:
             return fields
         shown = self.shown[element]
         if element in self.module_of:
-            fields = fields[:3]  # path, type, number of parameters
+            fields = fields[:2]  # path; type and number of parameters
         else:
             name = self.names[shown]
             path = self.owner.get(shown)
@@ -326,19 +343,70 @@ class _Page:
         self.texts.setdefault(element, {}).setdefault(field, []).append(text)
         return [element, field, text]
 
-    def _add(self, phase: str, step: int, title: str, lines: list[str], *,
+    def _add(self, phase: str, step: int, title: Text, lines: list[Text], *,
              active: Iterable[str] = (), born: Iterable[str] = (), final: Iterable[str] = (),
              changes: Iterable[list[Any]] = ()) -> None:
         if len(lines) > MAX_LINES:
             rest = len(lines) - MAX_LINES + 1
-            lines = [*lines[: MAX_LINES - 1], f"… and {rest} more lines like these"]
-        self.frames.append(Frame(phase, step, title, tuple(lines)))
+            lines = [*lines[: MAX_LINES - 1], [f"… and {rest} more lines like these"]]
+        self.frames.append(Frame(phase, step, _plain(title), tuple(map(_plain, lines))))
+        self._titles.append(title)
+        self._lines.append(lines)
         self._changes.append({"phase": phase, "active": list(dict.fromkeys(active)),
                               "born": list(dict.fromkeys(born)),
                               "final": list(dict.fromkeys(final)), "set": list(changes)})
 
     def _data_label(self, element: str) -> str:
         return "out" if element in self.module_of else "data"
+
+    # -- names, read from inside the module a step is in ---------------------------
+
+    def _called(self, node: Value, here: str | None) -> Part:
+        """The node's name as read from inside the module ``here``: relative to it
+        (``w.0``, ``relu of neuron 0 of layer 0``), with the full dotted name for the
+        page to show on hover."""
+        full = self.names[node]
+        shown = _relative_name(full, self.module.get(node), here, self.naming.module_types)
+        return shown if shown == full else (shown, full)
+
+    def _in(self, here: str | None) -> str:
+        """``, in neuron 0 of layer 1`` for a step inside a module."""
+        return f", in {_module_phrase(here)}" if here else ""
+
+    def _formula(self, node: Value, here: str | None = None) -> tuple[Text, list[Text]]:
+        """The node's forward formula and local derivatives, its operands named as read
+        from ``here`` (each name a part of its own, see :data:`Text`)."""
+        slots = [f"\x00{i}\x00" for i in range(len(node._parents))]
+        forward, locals_ = formulas(node, slots, "\x00o\x00")
+        names = {slot: self._called(p, here) for slot, p in zip(slots, node._parents)}
+        names["\x00o\x00"] = self._called(node, here)
+
+        def parts(text: str) -> Text:
+            return _join(*(names.get(piece, piece)
+                           for piece in re.split("(\x00(?:\\d+|o)\x00)", text) if piece))
+
+        return parts(forward), [parts(text) for text in locals_]
+
+    def _forward_line(self, node: Value, here: str | None) -> Text:
+        forward, _ = self._formula(node, here)
+        numbers = formulas(node, [self._fmt(p.data) for p in node._parents],
+                           self._fmt(node.data))[0]
+        middle = f" = {numbers}" if numbers != _plain(forward) else ""
+        return _join(self._called(node, here), " = ", forward, middle,
+                     f" = {self._fmt(node.data)}")
+
+    def _describe(self, element: str | None) -> Text:
+        """What a record of the collapsed view shows: ``neuron 3 of layer 0
+        (layers.0.neurons.3, Neuron (relu))``, or a Value's name."""
+        if element is None:
+            return ["a constant"]
+        if element in self.module_of:
+            path = self.module_of[element]
+            return [f"{_module_phrase(path)} ({path}, "
+                    f"{self.naming.module_types.get(path, 'module')})"]
+        return _join(self._called(self.shown[element], None))
+
+    # -- frames ------------------------------------------------------------------
 
     def _forward(self) -> None:
         start: list[list[Any]] = []
@@ -347,36 +415,60 @@ class _Page:
             label = self._data_label(element)
             if node._parents:
                 start.append(self._text(element, "data", f"{label} ?"))
-            else:
+            elif node._operation is not _CONSTANT:  # a constant's record shows its value
                 start.append(self._text(element, "data", f"{label} {self._fmt(node.data)}"))
+            if not node._parents:
                 born.append(element)
             if node._operation is not _CONSTANT:
                 start.append(self._text(element, "grad", "grad 0"))
         interior = [node for node in self.order if node._parents]
-        leaves = [self.names[node] for node in self.order if not node._parents]
-        self._add("forward", 0, f"forward pass: the leaves ({_listing(leaves)}) hold their "
-                  "values",
-                  [f"{_count(len(interior), 'operation')} follow, each computed from its "
-                   "operands: press → or next ▶ to compute them one by one" if interior else
-                   "the output is a leaf: there is nothing to compute"],
-                  born=born, changes=start)
-        for step, run in enumerate(self._runs(interior, lambda node: node), 1):
+        runs = self._runs(interior, lambda node: node)
+        # the inputs light up (and the page scrolls to them): where the pass starts
+        inputs = [self.element[n] for n in self.order if not n._parents
+                  and n._operation is not _CONSTANT and n not in self.naming.parameters
+                  and self.element.get(n)]
+        self._add("forward", 0, [self._leaves_title()],
+                  [[f"{_count(len(interior), 'operation')} follow, each computed from its "
+                    "operands: press → or next ▶ to compute them one by one" if interior else
+                    "the output is a leaf: there is nothing to compute"]],
+                  active=inputs, born=born, changes=start)
+        for step, run in enumerate(runs, 1):
             element = self.element[run[0]]
+            here = self.module.get(run[0])
             lines, changes, born = [], [], []
             for node in run:
-                lines.append(self._forward_line(node))
+                lines.append(self._forward_line(node, here))
                 if self._record_of(node) is not None:
                     changes.append(self._text(element, "data", f"{self._data_label(element)} "
                                                               f"{self._fmt(node.data)}"))
                     born.append(element)
             if self.collapsed:
-                title = (f"forward step {step}: {self._describe(element)} computes "
-                         f"{_count(len(run), 'operation')}")
+                title = _join(f"forward step {step} of {len(runs)}: ", self._describe(element),
+                              f" computes {_count(len(run), 'operation')}")
             else:
-                title = (f"forward step {step} of {len(interior)}: "
-                         f"{self.names[run[0]]} = {self._formula(run[0])[0]}")
+                title = _join(f"forward step {step} of {len(runs)}{self._in(here)}: ",
+                              self._called(run[0], here), " = ", self._formula(run[0], here)[0])
             self._add("forward", step, title, lines, active=[element] if element else [],
                       born=born, changes=changes)
+
+    def _leaves_title(self) -> str:
+        leaves = [node for node in self.order if not node._parents]
+        if self.naming.module is None:
+            return (f"forward pass: the leaves ({_listing([self.names[n] for n in leaves])}) "
+                    "hold their values")
+        inputs = [n for n in leaves if n._operation is not _CONSTANT
+                  and n not in self.naming.parameters]
+        kinds = []
+        if inputs:
+            kinds.append(f"{_count(len(inputs), 'input')} "
+                         f"({_listing([self.names[n] for n in inputs])})")
+        parameters = sum(1 for n in leaves if n in self.naming.parameters)
+        if parameters:
+            kinds.append(_count(parameters, "parameter"))
+        constants = sum(1 for n in leaves if n._operation is _CONSTANT)
+        if constants:
+            kinds.append(_count(constants, "constant"))
+        return _plain(_join("forward pass: the leaves hold their values: ", _and(kinds)))
 
     def _runs(self, items: list[T], node_of: Callable[[T], Value]) -> list[list[T]]:
         """Consecutive items grouped by the record that shows their node: one item per
@@ -396,87 +488,83 @@ class _Page:
         element = self.element.get(node)
         return element if element is not None and self.shown[element] is node else None
 
-    def _formula(self, node: Value) -> tuple[str, list[str]]:
-        return formulas(node, [self.names[p] for p in node._parents], self.names[node])
-
-    def _forward_line(self, node: Value) -> str:
-        forward, _ = self._formula(node)
-        numbers = formulas(node, [self._fmt(p.data) for p in node._parents],
-                           self._fmt(node.data))[0]
-        middle = f" = {numbers}" if numbers != forward else ""
-        return f"{self.names[node]} = {forward}{middle} = {self._fmt(node.data)}"
-
-    def _describe(self, element: str | None) -> str:
-        if element is None:
-            return "a constant"
-        if element in self.module_of:
-            path = self.module_of[element]
-            return f"{path} ({self.naming.module_types.get(path, 'module')})"
-        return self.names[self.shown[element]]
-
     def _backward(self) -> None:
         root_element = self.element[self.root]
-        self._add("backward", 0, f"backward pass: grad({self.names[self.root]}) = 1 (the "
-                  "output's derivative with respect to itself)",
-                  [f"each of the {len(self.events)} steps takes one operation, last "
-                   "first, and adds grad(result) × local derivative to each operand's grad"
-                   if self.events else "no operation to go back through"],
+        self._add("backward", 0, [f"backward pass: grad({self.names[self.root]}) = 1 (the "
+                                  "output's derivative with respect to itself)"],
+                  [[f"each of the {len(self.events)} steps takes one operation, last "
+                    "first, and adds grad(result) × local derivative to each operand's grad"
+                    if self.events else "no operation to go back through"]],
                   active=[root_element] if root_element else [], final=[root_element],
                   changes=[self._text(root_element, "grad", "grad 1")] if root_element else [])
         runs = self._runs(self.events, lambda event: event.node)
         for step, run in enumerate(runs, 1):
             element = self.element[run[0].node]
-            lines: list[str] = []
+            node = run[0].node
+            here = self.module.get(node)
+            lines: list[Text] = []
             changes, final = [], []
+            hidden: dict[str, list[Value]] = {}  # module record -> nodes inside it
             for event in run:
-                lines += self._backward_lines(event)
+                lines += self._backward_lines(event, here, hidden)
                 for update in event.updates:
                     target = self._record_of(update.parent)
                     if target is not None:
                         changes.append(self._text(target, "grad",
                                                   f"grad {self._fmt(update.after)}"))
                 final += filter(None, map(self._record_of, event.final))
-            node = run[0].node
+            lines += [self._hidden_line(element, nodes) for element, nodes in hidden.items()]
             if self.collapsed:
-                title = (f"backward step {step} of {len(runs)}: through "
-                         f"{self._describe(element)}, {_count(len(run), 'operation')}")
+                title = _join(f"backward step {step} of {len(runs)}: through ",
+                              self._describe(element), f", {_count(len(run), 'operation')}")
             else:
-                title = (f"backward step {step} of {len(runs)}: through {node.op} "
-                         f"({self.names[node]} = {self._formula(node)[0]}), "
-                         f"grad({self.names[node]}) = {self._fmt(run[0].grad)}")
+                name = self._called(node, here)
+                title = _join(f"backward step {step} of {len(runs)}{self._in(here)}: through "
+                              f"{node.op} (", name, " = ", self._formula(node, here)[0],
+                              "), grad(", name, f") = {self._fmt(run[0].grad)}")
             self._add("backward", step, title, lines, active=[element] if element else [],
                       final=final, changes=changes)
 
-    def _backward_lines(self, event: _Step) -> list[str]:
+    def _backward_lines(self, event: _Step, here: str | None,
+                        hidden: dict[str, list[Value]]) -> list[Text]:
+        """One line per operand the step updates; operands inside a collapsed module
+        (not drawn) are collected in ``hidden``, by module."""
         node = event.node
-        _, local_texts = self._formula(node)
-        name = self.names[node]
+        _, local_texts = self._formula(node, here)
+        name = self._called(node, here)
         g = self._fmt(event.grad)
         lines = []
-        hidden = []
         for i, update in enumerate(event.updates):
             if self._record_of(update.parent) is None:
-                hidden.append(update)  # a parameter inside a collapsed module
+                inside = hidden.setdefault(self.element[update.parent] or "", [])
+                if update.parent not in inside:
+                    inside.append(update.parent)
                 continue
-            parent = self.names[update.parent]
-            line = (f"grad({parent}) += grad({name}) × {_factor(local_texts[update.slot])} = {g} × "
-                    f"{self._fmt(update.local)} = {self._fmt(event.grad * update.local)}")
+            parent = self._called(update.parent, here)
+            line = _join("grad(", parent, ") += grad(", name, ") × ",
+                         _factor(local_texts[update.slot]),
+                         f" = {g} × {self._fmt(update.local)} = "
+                         f"{self._fmt(event.grad * update.local)}")
             if not update.first:
-                line += f", so grad({parent}) = {self._fmt(update.after)}"
+                line = _join(line, ", so grad(", parent, f") = {self._fmt(update.after)}")
             last_use = all(u.parent is not update.parent for u in event.updates[i + 1:])
             if update.parent in event.final and last_use:
-                line += " (final)"
+                line = _join(line, " (final)")
             lines.append(line)
-        if hidden:
-            element = self.element[hidden[0].parent]
-            inside = [self.names[u.parent].removeprefix(self.module_of.get(element, "") + ".")
-                      for u in hidden]
-            lines.append(f"and {_count(len(hidden), 'gradient')} inside "
-                         f"{self._describe(element)} ({_listing(inside)}): its panel lists "
-                         "them")
         if not event.updates:
-            lines.append(f"{name}'s operands are constants: no gradient to pass on")
+            lines.append(_join(name, "'s operands are constants: no gradient to pass on"))
         return lines
+
+    def _hidden_line(self, element: str, nodes: list[Value]) -> Text:
+        """The gradients a collapsed module's step changes inside it, in one sentence:
+        ``6 gradients inside neuron 15 of layer 0 are updated too: dot, w.0, w.1, w.2,
+        w.3 and b``."""
+        path = self.module_of.get(element, "")
+        names = [self._called(n, path) for n in nodes]
+        where = f" inside {_module_phrase(path)}" if path else ""
+        verb = "is" if len(nodes) == 1 else "are"
+        return _join(f"{_count(len(nodes), 'gradient')}{where} {verb} updated too: ",
+                     _and(names))
 
     # -- the panel of each node ----------------------------------------------------
 
@@ -513,17 +601,19 @@ class _Page:
                                      "(after the whole backward pass)"])
             panel = {"title": self.names[node], "kind": kind, "rows": rows}
             if node._parents:
-                panel["made"] = self._forward_line(node)
+                here = self.module.get(node)
+                panel["made"] = _compact(self._forward_line(node, here))
                 panel["op"] = node.op
-                _, local_texts = self._formula(node)
+                _, local_texts = self._formula(node, here)
                 derivatives = []
                 for parent, text, d in zip(node._parents, local_texts,
                                            local_derivatives(node)):
                     if parent._operation is _CONSTANT:
                         continue
                     value = self._fmt(d)
-                    derivatives.append(f"∂{self.names[node]}/∂{self.names[parent]} = {text}"
-                                       + (f" = {value}" if value != text else ""))
+                    derivatives.append(_compact(_join(
+                        "∂", self._called(node, here), "/∂", self._called(parent, here), " = ",
+                        text, f" = {value}" if value != _plain(text) else "")))
                 panel["locals"] = derivatives
         if node._operation is not _CONSTANT and node is not self.root:
             panel["paths"] = self._paths_panel(node)
@@ -569,8 +659,8 @@ class _Page:
         return code
 
     def data(self) -> dict[str, Any]:
-        return {"frames": self._changes, "titles": [f.title for f in self.frames],
-                "lines": [list(f.lines) for f in self.frames], "fields": self.fields,
+        return {"frames": self._changes, "titles": self._titles, "lines": self._lines,
+                "fields": self.fields,
                 "parts": self.parts, "panels": self.panels(),
                 "valueElements": list(self.shown), "collapsed": self.collapsed,
                 "names": [self.names[node] for node in self.order],
@@ -580,10 +670,54 @@ class _Page:
                 "elementOf": [self.element[node] for node in self.order]}
 
 
-def _factor(text: str) -> str:
+#: text the page shows: strings, and names as (shown, full name): the page shows the
+#: full dotted name of a name read from inside a module on hover
+Part = str | tuple[str, str]
+Text = list[Part]
+
+
+def _join(*items: Part | Text) -> Text:
+    """One text of strings, names and texts, adjacent strings merged."""
+    text: Text = []
+
+    def add(item: Any) -> None:
+        if isinstance(item, list):
+            for part in item:
+                add(part)
+        elif isinstance(item, str) and text and isinstance(text[-1], str):
+            text[-1] += item
+        elif item != "":
+            text.append(item)
+
+    for item in items:
+        add(item)
+    return text
+
+
+def _plain(text: Text) -> str:
+    """The text as read: names as shown."""
+    return "".join(part if isinstance(part, str) else part[0] for part in text)
+
+
+def _and(items: list[Any], keep: int = 6) -> Text:
+    """``a, b and c``; ``a, b, c, d, e, … and 7 more`` beyond ``keep`` items."""
+    if len(items) > keep:
+        return _join(*(_join(item, ", ") for item in items[: keep - 1]),
+                     f"… and {len(items) - keep + 1} more")
+    if len(items) <= 1:
+        return _join(*items)
+    return _join(*(_join(item, ", ") for item in items[:-2]), items[-2], " and ", items[-1])
+
+
+def _compact(text: Text) -> str | Text:
+    """The text as one string when it names nothing on hover."""
+    return _plain(text) if all(isinstance(part, str) for part in text) else text
+
+
+def _factor(text: Text) -> Text:
     """A formula as a factor of a product: in parentheses when it is a sum or a
     difference (``1 - o × o``)."""
-    return f"({text})" if re.search(r" [-+] ", text) else text
+    return _join("(", text, ")") if re.search(r" [-+] ", _plain(text)) else text
 
 
 def _listing(names: list[str], keep: int = 6) -> str:

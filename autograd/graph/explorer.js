@@ -1,7 +1,9 @@
 /* chainrule's backprop explorer. The page holds one SVG (drawn by Graphviz) and, as
  * JSON, the frames: each frame lists only what it changes (texts of records, nodes
  * that appear or whose gradient becomes final, the operation it applies). Showing
- * frame k replays the changes of frames 0..k onto the SVG. Nothing is fetched. */
+ * frame k replays the changes of frames 0..k onto the SVG, and scrolls the graph so
+ * that what the step applies is in view. The graph zooms (buttons, + - 0 1, ctrl +
+ * wheel) and pans (drag, scroll). Nothing is fetched. */
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -19,9 +21,14 @@
   var graph = root.querySelector(".cre-graph");
   var svg = graph.querySelector("svg");
   var info = root.querySelector(".cre-info");
+  var topRow = root.querySelector(".cre-top");
+  var stepBox = root.querySelector(".cre-step");
+  var stepTitle = root.querySelector(".cre-step-title");
+  var stepLines = root.querySelector(".cre-lines");
   var slider = root.querySelector(".cre-slider");
   var playButton = root.querySelector(".cre-play");
   var current = 0;
+  var shown = false;  // whether a frame has been shown yet
   var timer = null;
   var pinned = null;
   var STATE = ["cre-unborn", "cre-pending", "cre-final", "cre-active", "cre-computing"];
@@ -43,13 +50,34 @@
     return g.querySelectorAll("text")[fields[field]] || null;
   }
 
+  // A text is a string, or a list of strings and names [shown, full dotted name]: a
+  // name read from inside a module shows its full name on hover.
+  function render(parent, text) {
+    parent.textContent = "";
+    (typeof text === "string" ? [text] : text).forEach(function (part) {
+      if (typeof part === "string") {
+        parent.appendChild(document.createTextNode(part));
+      } else {
+        var name = document.createElement("span");
+        name.className = "cre-name";
+        name.textContent = part[0];
+        name.title = part[1];
+        parent.appendChild(name);
+      }
+    });
+    return parent;
+  }
+
   function eachPart(element, fn) {
     (data.parts[element] || []).forEach(function (id) { if (byId[id]) { fn(byId[id]); } });
   }
 
   function show(k) {
     k = Math.max(0, Math.min(count - 1, k));
+    // one step forward or back scrolls smoothly; a jump (or the first frame) at once
+    var jump = k !== current + 1 && k !== current - 1 || !shown;
     current = k;
+    shown = true;
     var born = {}, final = {}, texts = {}, changed = {};
     for (var i = 0; i <= k; i++) {
       var frame = frames[i];
@@ -85,18 +113,20 @@
     });
     root.classList.toggle("cre-backward", backward);
     root.classList.toggle("cre-forward", !backward);
-    root.querySelector(".cre-step-title").textContent = data.titles[k];
-    var list = root.querySelector(".cre-lines");
-    list.textContent = "";
-    data.lines[k].forEach(function (line) {
-      var item = document.createElement("li");
-      item.textContent = line;
-      list.appendChild(item);
-    });
+    fillStep(k);
     slider.value = String(k);
     root.querySelector(".cre-position").textContent = (k + 1) + " / " + count;
     Array.prototype.forEach.call(root.querySelectorAll(".cre-phase"), function (b) {
       b.classList.toggle("cre-on", b.getAttribute("data-phase") === frames[k].phase);
+    });
+    follow(jump);
+  }
+
+  function fillStep(k) {
+    render(stepTitle, data.titles[k]);
+    stepLines.textContent = "";
+    data.lines[k].forEach(function (line) {
+      stepLines.appendChild(render(document.createElement("li"), line));
     });
   }
 
@@ -198,11 +228,11 @@
     });
     if (p.made) {
       add(info, "h4", "made by " + p.op);
-      add(info, "div", p.made, "cre-mono");
+      render(add(info, "div", null, "cre-mono"), p.made);
       if (p.locals.length) {
         add(info, "h4", "local derivatives (the factors on its in-edges)");
         var locals = add(info, "ul");
-        p.locals.forEach(function (text) { add(locals, "li", text, "cre-mono"); });
+        p.locals.forEach(function (text) { render(add(locals, "li", null, "cre-mono"), text); });
       }
     }
     if (p.parameters) {
@@ -277,12 +307,219 @@
       go(b.getAttribute("data-phase") === "backward" ? firstBackward : 0);
     });
   });
-  var zoom = root.querySelector(".cre-zoom");
-  function setFit(fit) {
-    graph.classList.toggle("cre-fit", fit);
-    zoom.textContent = fit ? "actual size" : "fit";
+
+  // -- zoom and pan -------------------------------------------------------------------
+  // The SVG's natural size is Graphviz's (points, 4/3 px each); ``scale`` draws it at
+  // that size times scale. "fit" is the scale that fits the box's width (never above
+  // 1); the graph keeps fitting as the box changes size until you zoom.
+
+  var viewBox = svg.viewBox && svg.viewBox.baseVal;
+  var naturalWidth = viewBox && viewBox.width ? viewBox.width * 4 / 3
+    : svg.getBoundingClientRect().width;
+  var naturalHeight = viewBox && viewBox.height ? viewBox.height * 4 / 3
+    : svg.getBoundingClientRect().height;
+  var zoomButton = root.querySelector(".cre-zoom");
+  var zoomLevel = root.querySelector(".cre-zoom-level");
+  var scale = 1;
+  var fitting = true;
+  var MIN_SCALE = 0.1, MAX_SCALE = 4, STEP = 1.25;
+
+  function fitScale() {
+    var width = graph.clientWidth - 2;
+    return width > 0 ? Math.min(1, width / naturalWidth) : 1;
   }
-  zoom.addEventListener("click", function () { setFit(!graph.classList.contains("cre-fit")); });
+
+  // Draw the graph at ``next``, keeping the graph point under (x, y) (relative to the
+  // box; its centre by default) where it was.
+  function setScale(next, x, y) {
+    next = Math.max(MIN_SCALE, Math.min(MAX_SCALE, next));
+    if (x === undefined) { x = graph.clientWidth / 2; y = graph.clientHeight / 2; }
+    var before = svg.getBoundingClientRect(), frame = graph.getBoundingClientRect();
+    var gx = (frame.left + graph.clientLeft + x - before.left) / scale;
+    var gy = (frame.top + graph.clientTop + y - before.top) / scale;
+    scale = next;
+    svg.style.maxWidth = "none";
+    svg.style.width = (naturalWidth * scale) + "px";
+    svg.style.height = (naturalHeight * scale) + "px";
+    var after = svg.getBoundingClientRect();
+    graph.scrollLeft += after.left + gx * scale - (frame.left + graph.clientLeft + x);
+    graph.scrollTop += after.top + gy * scale - (frame.top + graph.clientTop + y);
+    zoomLevel.textContent = Math.round(scale * 100) + "%";
+    zoomButton.textContent = fitting ? "100%" : "fit";
+    root.setAttribute("data-scale", scale.toFixed(4));
+  }
+
+  function fit() { fitting = true; setScale(fitScale()); follow(true); }
+  function actualSize() { fitting = false; setScale(1); follow(true); }
+  function zoomBy(factor, x, y) { fitting = false; setScale(scale * factor, x, y); }
+
+  zoomButton.addEventListener("click", function () { if (fitting) { actualSize(); } else { fit(); } });
+  root.querySelector(".cre-zoom-in").addEventListener("click", function () { zoomBy(STEP); });
+  root.querySelector(".cre-zoom-out").addEventListener("click", function () { zoomBy(1 / STEP); });
+  graph.addEventListener("wheel", function (event) {
+    if (!event.ctrlKey && !event.metaKey) { return; }  // a plain wheel scrolls
+    event.preventDefault();
+    var frame = graph.getBoundingClientRect();
+    zoomBy(Math.pow(STEP, -event.deltaY / 100), event.clientX - frame.left - graph.clientLeft,
+      event.clientY - frame.top - graph.clientTop);
+  }, { passive: false });
+
+  // Drag to pan; a drag does not count as a click on a node.
+  var drag = null;
+  graph.addEventListener("mousedown", function (event) {
+    var frame = graph.getBoundingClientRect();
+    var onScrollbar = event.clientX - frame.left - graph.clientLeft >= graph.clientWidth ||
+      event.clientY - frame.top - graph.clientTop >= graph.clientHeight;
+    if (event.button !== 0 || onScrollbar) { return; }
+    drag = { x: event.clientX, y: event.clientY, left: graph.scrollLeft, top: graph.scrollTop,
+      moved: false };
+  });
+  window.addEventListener("mousemove", function (event) {
+    if (!drag) { return; }
+    var dx = event.clientX - drag.x, dy = event.clientY - drag.y;
+    if (!drag.moved && Math.abs(dx) + Math.abs(dy) < 4) { return; }
+    if (!drag.moved) { drag.moved = true; stopFollowing(); graph.classList.add("cre-panning"); }
+    graph.scrollLeft = drag.left - dx;
+    graph.scrollTop = drag.top - dy;
+    event.preventDefault();
+  });
+  window.addEventListener("mouseup", function () {
+    if (drag && drag.moved) {
+      graph.classList.remove("cre-panning");
+      // the click that ends a drag goes nowhere
+      var swallow = function (event) { event.stopPropagation(); event.preventDefault(); };
+      window.addEventListener("click", swallow, true);
+      setTimeout(function () { window.removeEventListener("click", swallow, true); drag = null; }, 0);
+    } else {
+      drag = null;
+    }
+  });
+
+  // -- follow the step ---------------------------------------------------------------
+  // After each step, scroll the graph (and, if need be, the page) so that what the step
+  // applies -- the elements marked cre-active or cre-computing -- is in view: with
+  // the operands it updates when they fit too, else the marked nodes, else the first
+  // of them. A step to the next or previous frame scrolls smoothly (a quarter second),
+  // a jump and prefers-reduced-motion at once; either ends where the step says.
+
+  var reduced = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)");
+  var animation = null;
+  var MARGIN = 24;
+
+  function union(elements) {
+    var r = null;
+    elements.forEach(function (e) {
+      var b = e.getBoundingClientRect();
+      if (!b.width && !b.height) { return; }
+      r = r ? { left: Math.min(r.left, b.left), top: Math.min(r.top, b.top),
+                right: Math.max(r.right, b.right), bottom: Math.max(r.bottom, b.bottom) }
+        : { left: b.left, top: b.top, right: b.right, bottom: b.bottom };
+    });
+    return r;
+  }
+
+  function visibleBox() {
+    var frame = graph.getBoundingClientRect();
+    var left = frame.left + graph.clientLeft, top = frame.top + graph.clientTop;
+    return { left: left, top: top, right: left + graph.clientWidth,
+             bottom: top + graph.clientHeight };
+  }
+
+  function stopFollowing() {
+    if (animation !== null) { cancelAnimationFrame(animation); animation = null; }
+    root.removeAttribute("data-following");
+  }
+
+  // the scroll offset that brings [low, high] into [start, end] (centred if it was out
+  // of view, unmoved if it is in view already)
+  function offset(low, high, start, end, current) {
+    if (low >= start + MARGIN && high <= end - MARGIN) { return current; }
+    var room = end - start;
+    if (high - low + 2 * MARGIN <= room) { return current + (low + high) / 2 - (start + end) / 2; }
+    return current + low - start - MARGIN;
+  }
+
+  function follow(now) {
+    stopFollowing();
+    var marked = Array.prototype.slice.call(
+      graph.querySelectorAll("g.node.cre-active, g.node.cre-computing"));
+    if (!marked.length) { return; }
+    var changed = [];
+    Array.prototype.forEach.call(graph.querySelectorAll("text.cre-changed"), function (t) {
+      var g = t.closest("g.node");
+      if (g && marked.indexOf(g) < 0) { changed.push(g); }
+    });
+    var view = visibleBox();
+    var width = view.right - view.left, height = view.bottom - view.top;
+    var candidates = [marked.concat(changed), marked, [marked[0]]];
+    var target = null;
+    for (var i = 0; i < candidates.length && !target; i++) {
+      var r = union(candidates[i]);
+      if (r && (r.right - r.left + 2 * MARGIN <= width && r.bottom - r.top + 2 * MARGIN <= height
+                || i === candidates.length - 1)) { target = r; }
+    }
+    if (!target) { return; }
+    var maxLeft = graph.scrollWidth - graph.clientWidth, maxTop = graph.scrollHeight - graph.clientHeight;
+    var left = Math.max(0, Math.min(maxLeft,
+      offset(target.left, target.right, view.left, view.right, graph.scrollLeft)));
+    var top = Math.max(0, Math.min(maxTop,
+      offset(target.top, target.bottom, view.top, view.bottom, graph.scrollTop)));
+    // where the target will be on the page, for the page's own scroll
+    var pageTop = target.top - (top - graph.scrollTop), pageBottom = target.bottom - (top - graph.scrollTop);
+    var startLeft = graph.scrollLeft, startTop = graph.scrollTop;
+    function finish() {
+      graph.scrollLeft = left;
+      graph.scrollTop = top;
+      if (root.getAttribute("data-standalone") === "1" || root.contains(document.activeElement)) {
+        var by = 0;
+        if (pageBottom > window.innerHeight) { by = pageBottom - window.innerHeight + MARGIN; }
+        if (pageTop - by < 0) { by = pageTop - MARGIN; }
+        if (by) { window.scrollBy(0, by); }
+      }
+      animation = null;
+      root.removeAttribute("data-following");
+    }
+    if (now || (reduced && reduced.matches) || (left === startLeft && top === startTop)) {
+      finish();
+      return;
+    }
+    root.setAttribute("data-following", "1");
+    var t0 = null, DURATION = 250;
+    function frame(t) {
+      if (t0 === null) { t0 = t; }
+      var u = Math.min(1, (t - t0) / DURATION);
+      var e = u < 0.5 ? 2 * u * u : 1 - Math.pow(-2 * u + 2, 2) / 2;  // ease in and out
+      graph.scrollLeft = startLeft + (left - startLeft) * e;
+      graph.scrollTop = startTop + (top - startTop) * e;
+      if (u < 1) { animation = requestAnimationFrame(frame); } else { finish(); }
+    }
+    animation = requestAnimationFrame(frame);
+  }
+
+  // -- the step panel's height: the tallest step, up to a share of the window ---------
+
+  function textLength(text) {
+    return (typeof text === "string" ? [text] : text).reduce(function (n, part) {
+      return n + (typeof part === "string" ? part : part[0]).length;
+    }, 0);
+  }
+  // the frames with the most text (a dozen: measuring every frame of a large graph
+  // would take a while), longest first
+  var longest = frames.map(function (_, k) {
+    return { k: k, n: data.lines[k].reduce(function (n, line) { return n + textLength(line) + 40; },
+      textLength(data.titles[k])) };
+  }).sort(function (a, b) { return b.n - a.n; }).slice(0, 12);
+
+  function fitStepPanel() {
+    var tallest = 0;
+    longest.forEach(function (frame) {
+      fillStep(frame.k);
+      tallest = Math.max(tallest, stepBox.scrollHeight);
+    });
+    var share = root.getAttribute("data-standalone") === "1" ? 0.3 : 0.32;
+    var least = 6 * parseFloat(getComputedStyle(root).fontSize);
+    topRow.style.height = Math.max(least, Math.min(tallest + 2, share * window.innerHeight)) + "px";
+  }
 
   function onKey(event) {
     if (event.target && /^(INPUT|TEXTAREA|SELECT)$/.test(event.target.tagName) &&
@@ -293,8 +530,14 @@
       Home: function () { go(0); },
       End: function () { go(count - 1); },
       " ": play,
-      Escape: unpin
+      Escape: unpin,
+      "+": function () { zoomBy(STEP); },
+      "=": function () { zoomBy(STEP); },
+      "-": function () { zoomBy(1 / STEP); },
+      "0": fit,
+      "1": actualSize
     };
+    if (event.ctrlKey || event.metaKey || event.altKey) { return; }  // the browser's own zoom
     var action = keys[event.key];
     if (action) { event.preventDefault(); action(); }
   }
@@ -306,8 +549,27 @@
     root.addEventListener("keydown", onKey);
     root.addEventListener("click", function () { root.focus({ preventScroll: true }); });
   }
-  // Fit the graph to the width unless that makes its text too small to read.
-  var natural = parseFloat(svg.getAttribute("width")) * 4 / 3;  // Graphviz gives points
-  setFit(!(natural > 0) || graph.clientWidth / natural >= 0.6);
+  // Start fitted to the width, unless that makes the text too small to read: then at
+  // a readable size, following the steps.
+  fitStepPanel();
+  if (fitScale() >= 0.6) { fitting = true; setScale(fitScale()); } else { fitting = false; setScale(0.75); }
+  var resizing = null;
+  function resized() {
+    clearTimeout(resizing);
+    resizing = setTimeout(function () {
+      fitStepPanel();
+      fillStep(current);
+      if (fitting) { setScale(fitScale()); }
+      follow(true);
+    }, 100);
+  }
+  if (window.ResizeObserver) {
+    var lastWidth = graph.clientWidth;
+    new ResizeObserver(function () {
+      if (graph.clientWidth !== lastWidth) { lastWidth = graph.clientWidth; resized(); }
+    }).observe(graph);
+  } else {
+    window.addEventListener("resize", resized);
+  }
   show(0);
 })();

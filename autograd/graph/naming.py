@@ -15,6 +15,11 @@ class _Naming:
 
     def __init__(self, names: Any, parameters: Iterable[Value] | None,
                  who: str = "draw_dot") -> None:
+        if hasattr(parameters, "named_parameters"):  # parameters=model: its parameters,
+            if names is None:                        # named as names=model names them
+                names, parameters = parameters, None
+            else:
+                parameters = list(parameters.parameters())
         self.module = names if hasattr(names, "named_parameters") else None
         self.owner: dict[Value, str] = {}
         self.module_types: dict[str, str] = {}
@@ -105,14 +110,13 @@ def _values(parameters: Any, who: str) -> set[Value]:
 def _unique_names(order: list[Value], root: Value, naming: _Naming,
                   precision: int) -> dict[Value, str]:
     """A name for every node that tells it apart in text: its given name or label; a
-    constant's value; "out" for an unnamed output; an operation's name (prefixed by
-    its module's path); an unnamed leaf "v<index>". Names that would repeat (two
-    unnamed "mul"s) get "#<topological index>"."""
+    constant's value (``2``, ``-1``: a constant is what it is, so two 2s may share the
+    name); "out" for an unnamed output; an operation's name (prefixed by its module's
+    path); an unnamed leaf "v<index>". Other names that would repeat (two unnamed
+    "mul"s) get "#<topological index>"."""
     owner = naming.assign_owners(order) if naming.module is not None else {}
 
     def base_name(i: int, node: Value) -> str:
-        if node._operation is _CONSTANT:
-            return _fmt(node.data, precision)
         name = naming.name(node)
         if name:
             return name
@@ -122,10 +126,54 @@ def _unique_names(order: list[Value], root: Value, naming: _Naming,
             return "out"
         return f"{owner[node]}.{node.op}" if node in owner else node.op
 
-    base = {node: base_name(i, node) for i, node in enumerate(order)}
+    names = {}
+    base = {node: base_name(i, node) for i, node in enumerate(order)
+            if node._operation is not _CONSTANT}
     counts = Counter(base.values())
-    return {node: f"{name}#{i}" if counts[name] > 1 else name
-            for i, (node, name) in enumerate(base.items())}
+    for i, node in enumerate(order):
+        if node._operation is _CONSTANT:
+            names[node] = naming.name(node) or _fmt(node.data, precision)
+        else:
+            names[node] = f"{base[node]}#{i}" if counts[base[node]] > 1 else base[node]
+    return names
+
+
+def _module_phrase(path: str) -> str:
+    """A module path in words, innermost first: ``layers.1.neurons.3`` -> ``neuron 3
+    of layer 1``, ``body.layers.0`` -> ``layer 0 of body``."""
+    parts = path.split(".")
+    words = []
+    i = 0
+    while i < len(parts):
+        if i + 1 < len(parts) and parts[i + 1].isdigit():
+            container = parts[i]
+            if container.endswith("s") and len(container) > 1:
+                container = container[:-1]  # layers.1: layer 1
+            words.append(f"{container} {parts[i + 1]}")
+            i += 2
+        else:
+            words.append(parts[i])
+            i += 1
+    return " of ".join(reversed(words))
+
+
+def _relative_name(name: str, path: str | None, here: str | None,
+                   modules: Iterable[str]) -> str:
+    """``name`` (a node's full dotted name, in the module ``path``) as read from inside
+    the module ``here``: ``w.0`` in its own module, ``w.0 of neuron 3`` from another
+    neuron of the same layer, ``relu of neuron 0 of layer 0`` from further away."""
+    if not path or not name.startswith(path + "."):
+        return name
+    local = name[len(path) + 1:]
+    if path == here:
+        return local
+    common = ""
+    for module in modules:  # the innermost module holding both
+        inside = path == module or path.startswith(module + ".")
+        if (inside and here and (here == module or here.startswith(module + "."))
+                and len(module) > len(common)):
+            common = module
+    return f"{local} of {_module_phrase(path[len(common) + 1:] if common else path)}"
 
 
 def _named_modules(module: Any) -> Iterator[tuple[str, Any]]:

@@ -43,9 +43,26 @@ class GraphRenderTimeout(RuntimeError):
 RENDER_TIMEOUT = 30.0
 
 
+#: on the <svg> element: as wide as it is drawn, narrower where the page is narrower
+SCALABLE = b'style="max-width:100%;height:auto"'
+
+
+def scalable_svg(svg: bytes) -> bytes:
+    """The SVG, shrinking to the width it is shown in: its width and height stay the
+    drawing's natural size (the size of an <img> of it, and never enlarged), its
+    viewBox keeps the proportions, and ``max-width: 100%; height: auto`` lets a page,
+    a notebook or a browser window narrower than the drawing show all of it."""
+    start = svg.find(b"<svg")
+    end = svg.find(b">", start)
+    if start < 0 or end < 0 or b"viewBox=" not in svg[start:end] or b" style=" in svg[start:end]:
+        return svg
+    return svg[:start + 4] + b" " + SCALABLE + svg[start + 4:]
+
+
 class ChainRuleGraph(graphviz.Digraph):
     """A :class:`graphviz.Digraph` that displays itself in Jupyter and saves with
-    :meth:`write`. Rendering runs Graphviz's ``dot`` with a time limit
+    :meth:`write`; its SVG scales down to the width it is shown in (see
+    :func:`scalable_svg`). Rendering runs Graphviz's ``dot`` with a time limit
     (``render_timeout`` seconds, :data:`RENDER_TIMEOUT` by default): some graphs (many
     edges between the same two nodes, say) take ``dot`` minutes, and a stopped render
     raises :class:`GraphRenderTimeout` saying so. When ``dot`` is missing, rendering
@@ -76,7 +93,10 @@ class ChainRuleGraph(graphviz.Digraph):
         if done.returncode != 0:
             message = done.stderr.decode("utf-8", "replace").strip()
             raise RuntimeError(f"Graphviz's {command[0]} failed: {message}")
-        return done.stdout.decode(encoding) if encoding else done.stdout
+        output = done.stdout
+        if output_format.split(":")[0] == "svg":
+            output = scalable_svg(output)
+        return output.decode(encoding) if encoding else output
 
     def render(self, *args: Any, **kwargs: Any) -> str:
         try:

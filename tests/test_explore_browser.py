@@ -9,7 +9,6 @@ Screenshots are written to $CHAINRULE_SCREENSHOTS when it is set, to be looked a
 """
 
 import os
-import shutil
 import time
 from pathlib import Path
 
@@ -20,13 +19,9 @@ from nn import MLP, cross_entropy
 from nn.data import load_iris
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is in the test extra")
+from browser_support import chromium  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
-
-CHROMIUM = next(filter(None, map(shutil.which, ("chromium", "chromium-browser",
-                                                 "google-chrome"))), None)
-DRIVER = shutil.which("chromedriver")
-INSTALL = "sudo apt-get install chromium chromium-driver"
 
 # the pages are drawn by explore(), which needs Graphviz's dot (see conftest.py)
 pytestmark = pytest.mark.needs_dot
@@ -34,25 +29,7 @@ pytestmark = pytest.mark.needs_dot
 
 @pytest.fixture(scope="module")
 def browser():
-    if CHROMIUM is None or DRIVER is None:
-        missing = "chromium" if CHROMIUM is None else "chromedriver"
-        message = f"the explorer's browser tests need {missing}: {INSTALL}"
-        if os.environ.get("CI"):
-            pytest.fail(message + " (CI must run them)")
-        pytest.skip(message)
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu",
-                     "--disable-dev-shm-usage", "--disable-background-networking",
-                     "--disable-extensions", "--no-first-run", "--window-size=1400,1000"):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-    driver.set_page_load_timeout(30)
-    yield driver
-    driver.quit()
+    yield from chromium("the explorer's browser tests", window=(1400, 1000))
 
 
 def open_page(browser, path):

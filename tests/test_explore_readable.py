@@ -9,12 +9,11 @@ fail under CI (the CI environment variable), as tests/test_explore_browser.py do
 """
 
 import html
-import os
 import re
-import shutil
 import xml.etree.ElementTree as ET
 
 import pytest
+from browser_support import chromium
 
 from autograd import Value, draw_dot, explore
 from autograd.graph.draw import TITLE_WIDTH
@@ -210,38 +209,9 @@ def test_a_networks_inputs_stand_left_of_its_first_layer_and_the_layers_side_by_
 
 # -- in headless Chromium at 1280 x 800 ----------------------------------------------
 
-CHROMIUM = next(filter(None, map(shutil.which, ("chromium", "chromium-browser",
-                                                 "google-chrome"))), None)
-DRIVER = shutil.which("chromedriver")
-INSTALL = "sudo apt-get install chromium chromium-driver"
-
-
 @pytest.fixture(scope="module")
 def browser():
-    if CHROMIUM is None or DRIVER is None:
-        missing = "chromium" if CHROMIUM is None else "chromedriver"
-        message = f"the explorer's browser tests need {missing}: {INSTALL}"
-        if os.environ.get("CI"):
-            pytest.fail(message + " (CI must run them)")
-        pytest.skip(message)
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is in the test extra")
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu",
-                     "--disable-dev-shm-usage", "--disable-background-networking",
-                     "--disable-extensions", "--no-first-run", "--window-size=1280,800"):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-    driver.set_page_load_timeout(30)
-    # the viewport itself 1280 x 800, whatever the window's frame takes
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": 1280, "height": 800, "deviceScaleFactor": 1,
-                            "mobile": False})
-    yield driver
-    driver.quit()
+    yield from chromium("the explorer's browser tests", window=(1280, 800), viewport=(1280, 800))
 
 
 def reduced_motion(browser, on):

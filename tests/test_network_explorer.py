@@ -17,13 +17,13 @@ import json
 import math
 import os
 import re
-import shutil
 import time
 from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
 import pytest
+from browser_support import chromium
 
 import nn
 from autograd import Value, explore, softmax
@@ -482,39 +482,10 @@ def test_the_page_is_self_contained_and_shows_names_as_text():
 
 # -- in a browser -----------------------------------------------------------------------
 
-CHROMIUM = next(filter(None, map(shutil.which, ("chromium", "chromium-browser",
-                                                 "google-chrome"))), None)
-DRIVER = shutil.which("chromedriver")
-INSTALL = "sudo apt-get install chromium chromium-driver"
-
-
 @pytest.fixture(scope="module")
 def browser():
-    webdriver = pytest.importorskip("selenium.webdriver",
-                                    reason="selenium is in the test extra")
-    if CHROMIUM is None or DRIVER is None:
-        missing = "chromium" if CHROMIUM is None else "chromedriver"
-        message = f"the network explorer's browser test needs {missing}: {INSTALL}"
-        if os.environ.get("CI"):
-            pytest.fail(message + " (CI must run it)")
-        pytest.skip(message)
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu",
-                     "--disable-dev-shm-usage", "--disable-background-networking",
-                     "--disable-extensions", "--no-first-run", "--hide-scrollbars"):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-    driver.set_page_load_timeout(30)
-    # the page itself 1280 × 800 CSS pixels (a window of that size has less inside)
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": 1280, "height": 800, "deviceScaleFactor": 1,
-                            "mobile": False})
-    yield driver
-    driver.quit()
+    yield from chromium("the network explorer's browser test", window=None,
+                        viewport=(1280, 800), hide_scrollbars=True)
 
 
 STATE = """

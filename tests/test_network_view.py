@@ -11,12 +11,12 @@ into another. A real browser then checks the page at 1280 px.
 import math
 import os
 import re
-import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
 import pytest
+from browser_support import chromium
 
 import nn
 from autograd import Value
@@ -482,34 +482,9 @@ def test_mistakes_are_explained(iris):
 
 # -- in a browser -----------------------------------------------------------------------
 
-CHROMIUM = next(filter(None, map(shutil.which, ("chromium", "chromium-browser",
-                                                 "google-chrome"))), None)
-DRIVER = shutil.which("chromedriver")
-INSTALL = "sudo apt-get install chromium chromium-driver"
-
-
 @pytest.fixture(scope="module")
 def browser():
-    webdriver = pytest.importorskip("selenium.webdriver",
-                                    reason="selenium is in the test extra")
-    if CHROMIUM is None or DRIVER is None:
-        missing = "chromium" if CHROMIUM is None else "chromedriver"
-        message = f"the network view's browser test needs {missing}: {INSTALL}"
-        if os.environ.get("CI"):
-            pytest.fail(message + " (CI must run it)")
-        pytest.skip(message)
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu",
-                     "--disable-dev-shm-usage", "--disable-background-networking",
-                     "--disable-extensions", "--no-first-run", "--hide-scrollbars"):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-    driver.set_page_load_timeout(30)
-    yield driver
-    driver.quit()
+    yield from chromium("the network view's browser test", window=None, hide_scrollbars=True)
 
 
 def test_the_page_fits_1280_pixels_in_a_browser(iris, digits_model, browser, tmp_path):

@@ -550,9 +550,10 @@ def _neuron_graphs(parts: _Parts, run: _Pass, names: _Names, precision: int,
             else:
                 used += size
         turn += 1
+    limit = (f"the page stays under {budget / 1e6:g} MB" if budget else "page_budget is 0")
     notes = [f"layer {k + 1}: the chain-rule graphs of {len(by_layer[k]) - n} of its "
-             f"{len(by_layer[k])} drawn neurons are embedded (the first ones; the page "
-             f"stays under {budget / 1e6:g} MB)" for k, n in sorted(left_out.items())
+             f"{len(by_layer[k])} drawn neurons are embedded (the first ones; {limit})"
+             for k, n in sorted(left_out.items())
              if budget is not None]
     return graphs, notes
 

@@ -53,8 +53,10 @@ from .metrics import confusion_matrix, predict
 from .model_files import MAX_PARAMETERS, declared_sizes, load
 from .optim import SGD, Adam
 from .preprocessing import Classifier, Regressor, Standardize
+from .recording import Recorder
 from .tabular import _looks_like_header, read_csv_rows
 from .training import History, TrainingDiverged, check_run_folder, fit, save_run
+from .training_explorer import explore_training
 
 __all__ = ["main"]
 
@@ -251,6 +253,11 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--out", type=Path, default=Path("runs/train"),
                        help="folder for model.json and history.json: a new or empty folder, "
                             "or an earlier run's (default: runs/train)")
+    train.add_argument("--watch", type=Path, default=None, metavar="PAGE.html",
+                       help="record the run and write the training explorer to this .html "
+                            "file: the decision surface, each neuron's map, the weights, "
+                            "the curves, frame by frame; click a point for its forward and "
+                            "backward pass (classification, two or more features)")
     train.add_argument("--no-progress", action="store_true",
                        help="hide the progress bar (shown only on a terminal; elsewhere, as in "
                             "a log file, there is one line per epoch)")
@@ -369,6 +376,8 @@ def _check_combination(args: argparse.Namespace) -> str | None:
         return (f"--noise goes with a generated data set ({', '.join(GENERATED)}); "
                 f"{'a CSV file' if args.data is not None else args.dataset or 'iris'} has its "
                 "own")
+    if args.watch is not None and args.watch.suffix.lower() not in (".html", ".htm"):
+        return f"--watch {args.watch}: the training explorer is a web page; give a .html name"
     if args.optimizer == "adam" and args.momentum is not None:
         return ("--momentum is SGD's; Adam keeps its own running averages (betas 0.9, "
                 "0.999): leave out --momentum, or use --optimizer sgd")
@@ -430,6 +439,9 @@ def train(args: argparse.Namespace) -> int:
             else data.train_test_split(X, y, args.test_size, seed=args.seed))
     except ValueError as error:  # a --test-size that leaves a part empty, too few rows
         return _fail("train", f"{source.name}: {error}")
+    if args.watch is not None and (source.regression or X.shape[1] < 2):
+        return _fail("train", "--watch draws classes over a plane of two or more features; "
+                     + ("this is regression" if source.regression else "this data has one"))
     outputs = 1 if source.regression else len(source.classes)
     sizes = declared_sizes({"type": "MLP", "nin": X.shape[1], "nouts": [*args.hidden, outputs]})
     if sizes is None or sizes.parameters > MAX_PARAMETERS:
@@ -496,7 +508,8 @@ def train(args: argparse.Namespace) -> int:
                           optimizer=optimizer, epochs=args.epochs, batch_size=args.batch_size,
                           seed=args.seed, validation=(X_test_std, y_test_fit),
                           progress=progress, on_epoch=report, jit=args.jit,
-                          accuracy=not source.regression)
+                          accuracy=not source.regression,
+                          record=Recorder() if args.watch is not None else None)
     except TrainingDiverged as error:
         return _fail("train", f"{error}. Nothing was written.", 1)
     seconds = time.perf_counter() - started
@@ -528,6 +541,18 @@ def train(args: argparse.Namespace) -> int:
             "seconds": seconds})
     except (ValueError, OSError) as error:
         return _fail("train", _reason(error, args.out), 1)
+    if args.watch is not None:
+        try:
+            page = explore_training(history, network, classes=source.classes,
+                                    features=source.features,
+                                    title=f"chainrule train {source.name}")
+            written = page.write(args.watch)
+        except (ValueError, OSError) as error:
+            return _fail("train", f"--watch {args.watch}: {_reason(error, args.watch)} (the "
+                         "model was written)", 1)
+        print(f"wrote {_shown(written)}: the training explorer, "
+              f"{written.stat().st_size / 1e6:.1f} MB (recorded: "
+              f"{history.recording.summary()})")
     if source.regression:
         print(f"final test RMSE {rmse:.4g} (in the target's units; its test values spread "
               f"with std {float(np.std(y_test)):.4g}), R^2 {r2:.4f}, after {seconds:.1f} s")

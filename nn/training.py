@@ -44,6 +44,13 @@ class History:
     #: the frames of the run when ``fit`` was asked to record (``record=``), else None
     recording: Recording | None = field(default=None, repr=False, compare=False)
 
+    def explore(self, model: Any = None, **options: Any) -> Any:
+        """The recorded run as an interactive page (``fit(..., record=True)`` first): see
+        :func:`nn.training_explorer.explore_training` for the options."""
+        from .training_explorer import explore_training
+
+        return explore_training(self, model, **options)
+
     def as_dict(self) -> dict[str, list[float]]:
         return {name: list(getattr(self, name))
                 for name in ("loss", "accuracy", "val_accuracy", "val_loss")}

@@ -516,3 +516,21 @@ def test_nn_predict_on_a_regressor_gives_its_numbers():
     np.testing.assert_array_equal(nn.predict(model, X), model.predict(X))
     with pytest.raises(TypeError, match="a Regressor predicts numbers, not classes"):
         nn.accuracy(model, X, [1, 2])
+
+
+def test_train_watch_writes_the_training_explorer(tmp_path, capsys):
+    page = tmp_path / "page.html"
+    assert main(["train", "--dataset", "spiral", "--hidden", "8", "8", "--epochs", "12",
+                 "--watch", str(page), "--out", str(tmp_path / "run")]) == 0
+    shown = capsys.readouterr().out
+    assert f"wrote {page}: the training explorer" in shown and "13 frames" in shown
+    text = page.read_text(encoding="utf-8")
+    assert 'class="chainrule-training"' in text and 0 < page.stat().st_size < 5_000_000
+    assert (tmp_path / "run" / "model.json").exists()
+    out = ["--out", str(tmp_path / "r2")]
+    assert "give a .html name" in _error(["train", "--watch", str(tmp_path / "p.txt"), *out],
+                                         capsys)
+    prices = _write(tmp_path / "p.csv", "a,b\n" + "".join(f"{i},{i * 1.5 + 0.1}\n"
+                                                          for i in range(40)))
+    assert "this is regression" in _error(["train", str(prices), "--watch",
+                                           str(tmp_path / "p.html"), *out], capsys)

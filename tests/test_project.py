@@ -34,6 +34,6 @@ def test_readme_pictures_and_links_exist():
     readme = (ROOT / "README.md").read_text()
     targets = re.findall(r"\]\(((?:docs|notebooks)/[^)]+)\)", readme)
     assert any(t.endswith(".png") for t in targets)
-    assert sum(t.endswith(".ipynb") for t in targets) == 6
+    assert sum(t.endswith(".ipynb") for t in targets) == 7
     for target in targets:
         assert (ROOT / target).exists(), target

@@ -36,20 +36,18 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from autograd import Value, enable_grad, explore
-from autograd.files import write_atomic
 from autograd.graph import GraphTooLargeError, GraphvizNotFoundError
 from autograd.graph.naming import _fmt
+from autograd.graph.render import HTMLPage
 
 from .layers import Neuron
 from .network_view import (
@@ -172,7 +170,7 @@ class NeuronGraph:
     missing: str = ""
 
 
-class NetworkExplorer:
+class NetworkExplorer(HTMLPage):
     """Backprop layer by layer (see :func:`explore_network`): displays itself in
     Jupyter, ``.html()`` is a standalone page and ``.write(path)`` saves it. ``steps``
     lists the steps with their tables, ``network`` is the network's picture (a
@@ -197,22 +195,6 @@ class NetworkExplorer:
     def _fragment(self, standalone: bool) -> str:
         return _page(self, standalone)
 
-    def _repr_html_(self) -> str:
-        return self._fragment(standalone=False)
-
-    def html(self) -> str:
-        """The standalone page: one HTML file with nothing to fetch."""
-        return (
-            '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{html.escape(self.title)}</title>"
-            "<style>html,body{margin:0;padding:0;background:#fff}</style></head>"
-            f"<body>{self._fragment(standalone=True)}</body></html>\n"
-        )
-
-    def write(self, path: str | os.PathLike[str]) -> Path:
-        """Save the standalone page to ``path`` (atomically) and return the path."""
-        return write_atomic(Path(path), self.html())
 
 
 # ---------------------------------------------------------------------------

@@ -44,6 +44,7 @@ from autograd import Value, enable_grad, no_grad, softmax
 from autograd.files import write_atomic
 from autograd.graph import KINDS, local_derivatives
 from autograd.graph.naming import _fmt
+from autograd.graph.render import standalone_page
 
 from .layers import MLP, Layer, Neuron
 from .losses import LOSSES, cross_entropy
@@ -112,13 +113,8 @@ class NetworkView:
 
     def html(self) -> str:
         """A standalone page: the SVG inline, nothing to fetch."""
-        return (
-            '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{html.escape(self.title)}</title>"
-            "<style>body{margin:0;padding:8px;background:#fff}</style></head>"
-            f"<body>{self.svg}</body></html>\n"
-        )
+        return standalone_page(self.title, self.svg,
+                               "body{margin:0;padding:8px;background:#fff}")
 
     def write(self, path: str | os.PathLike[str]) -> Path:
         """Save to ``path`` atomically: ``.svg`` the picture, ``.html`` a page with it."""

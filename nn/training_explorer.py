@@ -34,17 +34,15 @@ import gzip
 import html
 import json
 import math
-import os
 import re
 from collections.abc import Sequence
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from autograd.files import write_atomic
 from autograd.graph.naming import _fmt
+from autograd.graph.render import HTMLPage
 
 from . import network_view
 from .network_view import NEGATIVE, POSITIVE, draw_network
@@ -74,10 +72,12 @@ SURFACE = 300  # the plot's side
 CURVE_WIDTH, CURVE_HEIGHT = 420, 170
 
 
-class TrainingExplorer:
+class TrainingExplorer(HTMLPage):
     """A recorded training run as an interactive page (see :func:`explore_training`):
     displays itself in Jupyter, :meth:`html` is the standalone page, :meth:`write`
     saves it. ``data`` is what the page's script replays (JSON-ready)."""
+
+    _PAGE_STYLE = ""
 
     def __init__(self, title: str, data: dict[str, Any], body: str) -> None:
         self.title = title
@@ -101,19 +101,6 @@ class TrainingExplorer:
                 f'<script type="application/json" class="ctx-data">{data}</script>'
                 f"<script>{_asset('js')}</script></div>")
 
-    def _repr_html_(self) -> str:
-        return self._fragment(standalone=False)
-
-    def html(self) -> str:
-        """The standalone page: one HTML file with nothing to fetch."""
-        return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-                '<meta name="viewport" content="width=device-width, initial-scale=1">'
-                f"<title>{html.escape(self.title)}</title></head>"
-                f"<body>{self._fragment(standalone=True)}</body></html>\n")
-
-    def write(self, path: str | os.PathLike[str]) -> Path:
-        """Save the standalone page to ``path`` (atomically) and return the path."""
-        return write_atomic(Path(path), self.html())
 
 
 def explore_training(

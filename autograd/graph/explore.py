@@ -34,17 +34,14 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from itertools import count
-from pathlib import Path
 from typing import Any, TypeVar
 
 from ..engine import _CONSTANT, Value, topological_order
-from ..files import write_atomic
 from .draw import (
     DEFAULT_MAX_NODES,
     KINDS,
@@ -59,7 +56,7 @@ from .draw import (
 from .explain import _paths
 from .formulas import formulas
 from .naming import _fmt, _module_phrase, _Naming, _relative_name, _unique_names
-from .render import RENDER_TIMEOUT, GraphTooLargeError
+from .render import RENDER_TIMEOUT, GraphTooLargeError, HTMLPage
 from .steps import _backward_events, _Step, local_derivatives
 
 __all__ = ["Explorer", "Frame", "explore"]
@@ -83,10 +80,12 @@ class Frame:
     lines: tuple[str, ...]
 
 
-class Explorer:
+class Explorer(HTMLPage):
     """An interactive chain-rule graph (see :func:`explore`): displays itself in
     Jupyter, saves a standalone page with :meth:`write`; ``frames`` lists what each
     position of the slider says, ``svg`` is the graph."""
+
+    _PAGE_STYLE = "html, body { margin: 0; padding: 0; }"
 
     def __init__(self, title: str, svg: str, data: dict[str, Any], frames: list[Frame],
                  collapsed: bool) -> None:
@@ -141,22 +140,6 @@ class Explorer:
             f"<script>{script}</script></div>"
         )
 
-    def _repr_html_(self) -> str:
-        return self._fragment(standalone=False)
-
-    def html(self) -> str:
-        """The standalone page: one HTML file with nothing to fetch."""
-        return (
-            '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{html.escape(self.title)}</title>"
-            '<style>html, body { margin: 0; padding: 0; }</style></head>'
-            f"<body>{self._fragment(standalone=True)}</body></html>\n"
-        )
-
-    def write(self, path: str | os.PathLike[str]) -> Path:
-        """Save the standalone page to ``path`` (atomically) and return the path."""
-        return write_atomic(Path(path), self.html())
 
 
 def explore(

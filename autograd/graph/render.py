@@ -3,6 +3,7 @@ itself in Jupyter, writes files atomically and stops a ``dot`` that runs too lon
 
 from __future__ import annotations
 
+import html
 import os
 import subprocess
 from pathlib import Path
@@ -112,3 +113,36 @@ class ChainRuleGraph(graphviz.Digraph):
         if format in ("dot", "gv"):
             return write_atomic(path, self.source)
         return write_atomic(path, self.pipe(format=format))
+
+
+def standalone_page(title: str, body: str, style: str = "html,body{margin:0;padding:0}") -> str:
+    """One HTML file around ``body``: UTF-8, a viewport, ``title`` escaped, nothing to
+    fetch. The explorer pages and the network view are written with it."""
+    return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{html.escape(title)}</title><style>{style}</style></head>"
+            f"<body>{body}</body></html>\n")
+
+
+class HTMLPage:
+    """What an interactive page offers: ``_repr_html_`` (its fragment, inline in
+    Jupyter), ``html()`` (the standalone page) and ``write(path)`` (saved atomically).
+    A subclass has ``title`` and ``_fragment(standalone)``; ``_PAGE_STYLE`` styles the
+    standalone page's body."""
+
+    title: str
+    _PAGE_STYLE = "html,body{margin:0;padding:0;background:#fff}"
+
+    def _fragment(self, standalone: bool) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _repr_html_(self) -> str:
+        return self._fragment(standalone=False)
+
+    def html(self) -> str:
+        """The standalone page: one HTML file with nothing to fetch."""
+        return standalone_page(self.title, self._fragment(standalone=True), self._PAGE_STYLE)
+
+    def write(self, path: str | os.PathLike[str]) -> Path:
+        """Save the standalone page to ``path`` (atomically) and return the path."""
+        return write_atomic(Path(path), self.html())

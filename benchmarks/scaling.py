@@ -34,9 +34,9 @@ from __future__ import annotations
 import argparse
 import datetime
 import gc
+import importlib.util
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -273,12 +273,18 @@ class Jax:
             g[0].block_until_ready()
 
 
-def available(module: str) -> bool:
-    try:
-        __import__(module)
-    except ImportError:
-        return False
-    return True
+def _beside(name: str) -> Any:
+    """The benchmark script ``name`` beside this one (not a package), loaded as a module."""
+    spec = importlib.util.spec_from_file_location(f"benchmark_{name}",
+                                                  Path(__file__).resolve().parent / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_iris_sgd = _beside("iris_sgd")
+#: whether a peer library imports; the run's one-line description (iris_sgd's own)
+available, environment = _iris_sgd.peer_available, _iris_sgd.environment
 
 
 # ---------------------------------------------------------------------------
@@ -351,16 +357,6 @@ def report(results: list[dict[str, Any]], rounds: int, out=sys.stdout) -> None:
     print(environment() + "\n", file=out)
     print(table(results), file=out)
     print(f"\ntrace + compile (the first jit call): {compile_times(results)}", file=out)
-
-
-def environment() -> str:
-    """The interpreter, the libraries and the machine, in one line."""
-    versions = [f"{platform.python_implementation()} {platform.python_version()}",
-                f"numpy {np.__version__}"]
-    for module in ("torch", "jax"):
-        if available(module):
-            versions.append(f"{module} {__import__(module).__version__}")
-    return f"{', '.join(versions)} on {platform.machine()} {platform.system()}"
 
 
 def write(results: list[dict[str, Any]], rounds: int, path: Path = RESULTS) -> None:

@@ -620,12 +620,11 @@ def predict_command(args: argparse.Namespace) -> int:
             lines, X = [""], np.array([_features(args.features, model.nin)])
         else:
             lines, X = _read_rows(args.input, model)
-        _check_preprocessing(model, X, lines)
+        far = _check_preprocessing(model, X, lines)
     except OSError as error:
         return _fail("predict", _reason(error, args.input, "read"))
     except ValueError as error:
         return _fail("predict", error)
-    far = _far_from_training(model, X, lines)
     if far:
         print(f"chainrule predict: note: {far}", file=sys.stderr)
     if isinstance(model, Regressor):
@@ -774,25 +773,6 @@ def _read_rows(path: Path, model: Classifier | Regressor) -> tuple[list[str], np
 FAR = 10.0
 
 
-def _far_from_training(model: Classifier | Regressor, X: np.ndarray,
-                       lines: Sequence[str]) -> str | None:
-    """A warning when a feature lies FAR or more training standard deviations from the
-    training mean (a measurement in other units, a typo): the model extrapolates there."""
-    if not isinstance(model.preprocess, Standardize):
-        return None
-    with np.errstate(over="ignore", invalid="ignore"):
-        z = np.abs(model.preprocess.transform(X))
-    rows, columns = np.nonzero(z >= FAR)
-    if not len(rows):
-        return None
-    i, j = int(rows[0]), int(columns[0])
-    name = (f" ({_shown(model.features[j])})" if model.features is not None else "")
-    others = f"; {len(rows) - 1} more such number(s)" if len(rows) > 1 else ""
-    return (f"{lines[i]}feature {j + 1}{name} = {X[i, j]:g} is {z[i, j]:.0f} standard "
-            f"deviations from the training data's mean {model.preprocess.mean[j]:g}: other "
-            f"units, or a typo? The model extrapolates there{others}")
-
-
 def _is_number(text: str) -> bool:
     try:
         float(text)
@@ -802,20 +782,32 @@ def _is_number(text: str) -> bool:
 
 
 def _check_preprocessing(model: Classifier | Regressor, X: np.ndarray,
-                         lines: Sequence[str]) -> None:
-    """Refuse a sample that the model's standardization turns into inf: (x - mean) / scale
-    overflows a float for finite x far enough from the training data."""
+                         lines: Sequence[str]) -> str | None:
+    """Standardize the samples once, as the model will: refuse a number that
+    (x - mean) / scale turns into inf (finite x far enough from the training data), and
+    return a warning when one lies FAR or more training standard deviations from the
+    training mean (other units, a typo: the model extrapolates there), else None."""
     if not isinstance(model.preprocess, Standardize):
-        return
+        return None
     with np.errstate(over="ignore", invalid="ignore"):
-        standardized = model.preprocess.transform(X)
-    rows, columns = np.nonzero(~np.isfinite(standardized))
+        z = np.abs(model.preprocess.transform(X))
+    mean, scale = model.preprocess.mean, model.preprocess.scale
+    rows, columns = np.nonzero(~np.isfinite(z))
     if len(rows):
         i, j = int(rows[0]), int(columns[0])
-        x, mean, scale = float(X[i, j]), model.preprocess.mean[j], model.preprocess.scale[j]
+        x = float(X[i, j])
         raise ValueError(f"{lines[i]}feature {j + 1} = {x!r} is too far from the data the "
-                         f"model was trained on: (x - mean) / scale = ({x:g} - {mean:g}) / "
-                         f"{scale:g} overflows a float; check the number")
+                         f"model was trained on: (x - mean) / scale = ({x:g} - {mean[j]:g}) / "
+                         f"{scale[j]:g} overflows a float; check the number")
+    rows, columns = np.nonzero(z >= FAR)
+    if not len(rows):
+        return None
+    i, j = int(rows[0]), int(columns[0])
+    name = (f" ({_shown(model.features[j])})" if model.features is not None else "")
+    others = f"; {len(rows) - 1} more such number(s)" if len(rows) > 1 else ""
+    return (f"{lines[i]}feature {j + 1}{name} = {X[i, j]:g} is {z[i, j]:.0f} standard "
+            f"deviations from the training data's mean {mean[j]:g}: other units, or a typo? "
+            f"The model extrapolates there{others}")
 
 
 def _assignments(items: Sequence[str]) -> dict[str, float]:

@@ -68,6 +68,34 @@ class _GradMode(threading.local):
 _grad_mode = _GradMode()
 
 
+# The hot path reads one module global instead of the thread-local mode: ``_plain`` is
+# True while no switch is active in any thread (every thread records, the default), so
+# a new node needs no look at the thread-local mode. Each switch (no_grad, enable_grad,
+# a jit trace) counts itself in and out; while any is active, nodes read the mode of
+# their own thread.
+_plain = True
+_switches = 0
+_switches_lock = threading.Lock()
+
+
+def _set_grad_mode(mode: Any) -> None:
+    """Set this thread's grad mode for a switch's extent (undo with _restore_grad_mode)."""
+    global _plain, _switches
+    with _switches_lock:
+        _switches += 1
+        _plain = False
+    _grad_mode.enabled = mode
+
+
+def _restore_grad_mode(previous: Any) -> None:
+    """End a switch: this thread's grad mode back to ``previous``."""
+    global _plain, _switches
+    _grad_mode.enabled = previous
+    with _switches_lock:
+        _switches -= 1
+        _plain = _switches == 0
+
+
 def is_grad_enabled() -> bool:
     """True when operations record the graph (the default), False inside :class:`no_grad`."""
     return bool(_grad_mode.enabled)
@@ -120,10 +148,10 @@ class _GradModeSwitch:
         previous = _grad_mode.enabled
         self._previous.append(previous)
         # enable_grad inside a jit trace keeps the trace's recording
-        _grad_mode.enabled = previous if (self._mode and previous) else self._mode
+        _set_grad_mode(previous if (self._mode and previous) else self._mode)
 
     def __exit__(self, *exc_info: object) -> None:
-        _grad_mode.enabled = self._previous.pop()
+        _restore_grad_mode(self._previous.pop())
 
     def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
         """``@no_grad()``: wrap ``func``."""
@@ -235,8 +263,13 @@ def _is_real_number(x: Any) -> bool:
 
 
 def _constant(x: Any, where: str) -> Value:
-    node = _Constant(_to_float(x, where))
+    """A constant node holding the number ``x`` (``where`` names the operation, for the
+    error when ``x`` is not a finite real number)."""
+    node = _new_value(_Constant)
+    node.data = x if type(x) is float and x - x == 0.0 else _to_float(x, where)
+    node._number = _next_number()
     node._operation = _CONSTANT
+    node._parents = ()
     return node
 
 
@@ -296,6 +329,16 @@ def _node(op: Op, parents: tuple[Value, ...], data: float) -> Value:
     node._number = _next_number()
     node.data = data
     node.grad = 0.0
+    if _plain:  # no grad-mode switch anywhere: record
+        node._operation = op
+        node._parents = parents
+        return node
+    return _attach(node, op, parents)
+
+
+def _attach(node: Value, op: Op, parents: tuple[Value, ...]) -> Value:
+    """Record a new node as this thread's grad mode says: in the graph (and, while jit
+    traces, in the trace's list of every node made), or as a leaf inside no_grad."""
     mode = _grad_mode.enabled
     if mode:
         node._operation = op
@@ -649,51 +692,11 @@ class Value:
         if not self._parents:
             self.grad += seed
             return
-        # Pass 1: find the interior nodes (leaves are never traversed) and reset their
-        # grads. Nodes are numbered as they are created and every node is created after
-        # its operands, so decreasing number is a reverse topological order.
-        interior = [self]
-        seen = {self}
-        for node in interior:  # the list grows as the walk finds nodes (breadth first)
-            for parent in node._parents:
-                if parent._parents and parent not in seen:
-                    seen.add(parent)
-                    parent.grad = 0.0
-                    interior.append(parent)
-        interior.sort(key=_creation_number, reverse=True)
+        interior = _interior_nodes(self)
         # Pass 2: the chain rule. Each node's grad is complete when its turn comes;
-        # it adds grad(node) * local to each operand. Every result is checked: a
-        # gradient that is not finite raises, naming the op where it arose.
+        # it adds grad(node) * local to each operand (see _chain_rule_pass).
         self.grad = seed
-        chain_rule = _chain_rule_step
-        for node in interior:
-            g = node.grad
-            if g - g != 0.0:  # the sum of finite contributions overflowed
-                raise _gradient_error(node, None, g, None)
-            op = node._operation
-            if op is _DOT:  # d/dw_i = x_i, d/dx_i = w_i, d/db = 1 (ops.py), unrolled
-                if g == 0.0:  # finite locals times 0 add nothing (an inactive ReLU unit)
-                    continue
-                parents = node._parents
-                n = len(parents) >> 1
-                check = 0.0  # the sum of the new grads: inf or nan if any of them is
-                for w, x in zip(parents, parents[n : 2 * n]):  # (zip stops after n)
-                    w.grad = a = w.grad + g * x.data
-                    x.grad = b = x.grad + g * w.data
-                    check += a + b
-                if len(parents) & 1:
-                    parents[-1].grad = a = parents[-1].grad + g
-                    check += a
-                if check - check != 0.0:  # (or a sum of finite grads overflowed)
-                    _refuse_non_finite(node, g)
-            elif op is _RELU:  # d/dx relu(x) = 1[x > 0] (ops.py), unrolled
-                if node.data > 0.0:  # relu(x) > 0 exactly when x > 0
-                    parent = node._parents[0]
-                    parent.grad = a = parent.grad + g
-                    if a - a != 0.0:
-                        _refuse_non_finite(node, g)
-            else:
-                chain_rule(node)
+        _chain_rule_pass(interior)
 
     # -- micrograd's names for the graph (the lecture's cells use them) ------------
 
@@ -749,6 +752,69 @@ class Value:
         """Set ``grad`` to 0.0 on this node and on every node it depends on."""
         for node in topological_order(self):
             node.grad = 0.0
+
+
+def _interior_nodes(root: Value) -> list[Value]:
+    """Pass 1 of :meth:`Value.backward`: the interior nodes ``root`` depends on (leaves
+    are never traversed), in reverse topological order, with their grads reset to 0.
+
+    Nodes are numbered as they are created and every node is created after its
+    operands, so decreasing number is a reverse topological order. A node is marked as
+    found by its reset grad: this pass's own zero, a float object made for it (``is``
+    tells it from every other 0.0; an older pass's zero is still held by its nodes, so
+    it cannot be this one), which is cheaper than a set of the nodes found."""
+    found = float(0)
+    root.grad = found
+    interior = [root]
+    for node in interior:  # the list grows as the walk finds nodes (breadth first)
+        for parent in node._parents:
+            if parent._parents and parent.grad is not found:
+                parent.grad = found
+                interior.append(parent)
+    interior.sort(key=_creation_number, reverse=True)
+    return interior
+
+
+def _reference_pass(interior: list[Value]) -> None:
+    """Pass 2 of :meth:`Value.backward`: the chain rule at every interior node, in
+    reverse topological order, ``parent.grad += node.grad * d(node)/d(parent)``. Every
+    result is checked: a gradient that is not finite raises, naming the op where it
+    arose. This is the reference; the pass backward runs, :func:`_chain_rule_pass`, is
+    written out per op from the op table below and computes the same numbers."""
+    chain_rule = _chain_rule_step
+    for node in interior:
+        g = node.grad
+        if g - g != 0.0:  # the sum of finite contributions overflowed
+            raise _gradient_error(node, None, g, None)
+        op = node._operation
+        if op is _DOT:  # d/dw_i = x_i, d/dx_i = w_i, d/db = 1 (ops.py), unrolled
+            if g == 0.0:  # finite locals times 0 add nothing (an inactive ReLU unit)
+                continue
+            _dot_step(node, g)
+        elif op is _RELU:  # d/dx relu(x) = 1[x > 0] (ops.py), unrolled
+            if node.data > 0.0:  # relu(x) > 0 exactly when x > 0
+                parent = node._parents[0]
+                parent.grad = a = parent.grad + g
+                if a - a != 0.0:
+                    _refuse_non_finite(node, g)
+        else:
+            chain_rule(node)
+
+
+def _dot_step(node: Value, g: float) -> None:
+    """The chain rule at a ``dot`` node (w.x + b): d/dw_i = x_i, d/dx_i = w_i, d/db = 1."""
+    parents = node._parents
+    n = len(parents) >> 1
+    check = 0.0  # the sum of the new grads: inf or nan if any of them is
+    for w, x in zip(parents, parents[n : 2 * n]):  # (zip stops after n)
+        w.grad = a = w.grad + g * x.data
+        x.grad = b = x.grad + g * w.data
+        check += a + b
+    if len(parents) & 1:
+        parents[-1].grad = a = parents[-1].grad + g
+        check += a
+    if check - check != 0.0:  # (or a sum of finite grads overflowed)
+        _refuse_non_finite(node, g)
 
 
 _new_value = object.__new__
@@ -822,6 +888,199 @@ class _Constant(Value):
 
     __slots__ = ()
     grad = _ConstantGrad()  # type: ignore[assignment]
+
+
+
+# ---------------------------------------------------------------------------
+# The hot path, written out per op from the op table.
+#
+# Value's arithmetic and functions in the class body go through one generic path
+# (_record: the op's forward, then _node). They are the reference. The methods that
+# code calls most are replaced here by the same methods written out for each op from
+# its entry in the op table -- the operator of its code template (``{0} * {1}``) or
+# else its forward function, the same finiteness check, the node made inline -- which
+# saves a few Python calls per node. Anything the fast path does not handle (an
+# operand that is neither a Value nor an int or float, a result that is not a finite
+# float, a .data that was assigned an int) goes to the generic path, which repairs or
+# raises exactly as before. Likewise the backward pass: _reference_pass calls each
+# op's local_grads; _chain_rule_pass has the common ops' local derivatives written in
+# from their code templates. tests/test_engine_fast.py checks both against the
+# reference: the same numbers, the same graph, the same errors.
+
+#: binary methods: name -> (op, reflected)
+_FAST_BINARY = {
+    "__add__": ("add", False), "__radd__": ("add", True),
+    "__sub__": ("sub", False), "__rsub__": ("sub", True),
+    "__mul__": ("mul", False), "__rmul__": ("mul", True),
+    "__truediv__": ("div", False), "__rtruediv__": ("div", True),
+    "__pow__": ("pow", False),
+}
+#: unary methods: name -> op (relu is written out by hand in the class)
+_FAST_UNARY = {"__neg__": "neg", **{name: name for name in (
+    "exp", "log", "sqrt", "tanh", "sigmoid", "step", "abs", "sin", "cos", "tan", "asin",
+    "acos", "atan", "sinh", "cosh", "log1p", "expm1")}}
+#: ops whose local derivatives are written into the backward pass, in the order it
+#: tests for them (the commonest first); the others call their local_grads
+_FAST_BACKWARD = ("add", "mul", "sub", "tanh", "exp", "neg", "div", "log", "sigmoid",
+                  "sqrt")
+
+_BINARY_SOURCE = """
+def {method}(self, other):
+    if isinstance(other, Value):{value_exponent}
+        pass
+    elif type(other) is float or type(other) is int:
+        other = _constant(other, {name!r})
+    else:
+        return self._binary(_op, other, {reflected})
+    try:
+        data = {forward}
+    except TypeError:  # a .data assigned something else than a float
+        return _record(_op, ({parents}))
+    if type(data) is float and data - data == 0.0:
+        node = _new_value(Value)
+        node._number = _next_number()
+        node.data = data
+        node.grad = 0.0
+        if _plain:
+            node._operation = _op
+            node._parents = ({parents})
+            return node
+        return _attach(node, _op, ({parents}))
+    return _record(_op, ({parents}))
+"""
+
+_UNARY_SOURCE = """
+def {method}(self):
+    try:
+        data = {forward}
+    except TypeError:  # a .data assigned something else than a float
+        return _record(_op, (self,))
+    if type(data) is float and data - data == 0.0:
+        node = _new_value(Value)
+        node._number = _next_number()
+        node.data = data
+        node.grad = 0.0
+        if _plain:
+            node._operation = _op
+            node._parents = (self,)
+            return node
+        return _attach(node, _op, (self,))
+    return _record(_op, (self,))
+"""
+
+
+def _forward_code(op: Op, operands: list[str]) -> str:
+    """The forward of ``op`` on the operands' numbers: its code template when that is an
+    operator (``{0} * {1}``), else a call of its forward function, ``_forward(...)``."""
+    template = op.code[0]
+    if template.startswith(op.name + "("):  # a helper, the op's own forward
+        return f"_forward({', '.join(operands)})"
+    return template.format(*operands)
+
+
+def _define(source: str, name: str, **closure: Any) -> Callable[..., Any]:
+    """The function ``name`` defined by ``source`` in this module's globals (so it reads
+    ``_plain`` as it changes), with ``closure``'s names bound. Its file is this one: a
+    jit trace counts the reads of ``.data`` it makes as the engine's own."""
+    indented = "\n".join("    " + line for line in source.splitlines())
+    factory = f"def _factory({', '.join(closure)}):\n{indented}\n    return {name}\n"
+    namespace: dict[str, Any] = {}
+    exec(compile(factory, __file__, "exec"), globals(), namespace)
+    return namespace["_factory"](**closure)
+
+
+def _compile_method(source: str, method: str, op: Op) -> Callable[..., Any]:
+    function = _define(source, method, _op=op, _forward=op.forward)
+    reference = Value.__dict__[method]
+    function.__doc__ = reference.__doc__
+    function.__qualname__ = f"Value.{method}"
+    return function
+
+
+def _fast_methods() -> dict[str, Callable[..., Any]]:
+    methods = {}
+    for method, (name, reflected) in _FAST_BINARY.items():
+        op = OPS[name]
+        first, second = ("other", "self") if reflected else ("self", "other")
+        value_exponent = ("\n        if other._operation is not _CONSTANT:  # x ** y, y a Value"
+                          "\n            return _record(_POWV, (self, other))"
+                          if name == "pow" else "")
+        source = _BINARY_SOURCE.format(
+            method=method, name=name, reflected=reflected, value_exponent=value_exponent,
+            forward=_forward_code(op, [f"{first}.data", f"{second}.data"]),
+            parents=f"{first}, {second}")
+        methods[method] = _compile_method(source, method, op)
+    for method, name in _FAST_UNARY.items():
+        op = OPS[name]
+        source = _UNARY_SOURCE.format(method=method, forward=_forward_code(op, ["self.data"]))
+        methods[method] = _compile_method(source, method, op)
+    return methods
+
+
+#: the class body's methods, the reference the fast ones are tested against
+_REFERENCE_METHODS = {name: Value.__dict__[name] for name in (*_FAST_BINARY, *_FAST_UNARY)}
+for _name, _method in _fast_methods().items():
+    setattr(Value, _name, _method)
+
+
+def _backward_branch(name: str) -> str:
+    """The chain rule at one ``name`` node, its local derivatives written in from the
+    op's code templates (over ``a.data``, ``b.data``, ``node.data``)."""
+    op = OPS[name]
+    operands = ["a", "b"][: op.arity]
+    numbers = {"out": "node.data", **{str(i): f"{p}.data" for i, p in enumerate(operands)}}
+    lines = [f"        {'if' if name == _FAST_BACKWARD[0] else 'elif'} op is _op_{name}:",
+             f"            {', '.join(operands)}{',' if op.arity == 1 else ''} = node._parents"]
+    updates = []
+    for p, local in zip(operands, op.code[1]):
+        local = local.format(*[numbers[str(i)] for i in range(op.arity)], out=numbers["out"])
+        term = {"1.0": " + g", "-1.0": " - g"}.get(local, f" + g * ({local})")
+        updates.append(f"{p}.grad = d{p} = {p}.grad{term}")
+    if any("/" in update for update in updates):  # (sqrt's 0.5 / out at 0, say)
+        lines.append("            try:")
+        lines += [f"                {update}" for update in updates]
+        lines.append("            except (ZeroDivisionError, OverflowError, ValueError):")
+        lines.append("                _chain_rule_step(node)  # (raises, naming the op)")
+        lines.append("                continue")
+    else:
+        lines += [f"            {update}" for update in updates]
+    check = " or ".join(f"d{p} - d{p} != 0.0" for p in operands)
+    lines += [f"            if {check}:", "                _refuse_non_finite(node, g)"]
+    return "\n".join(lines)
+
+
+_PASS_SOURCE = """
+def _chain_rule_pass(interior):
+    for node in interior:
+        g = node.grad
+        if g - g != 0.0:  # the sum of finite contributions overflowed
+            raise _gradient_error(node, None, g, None)
+        op = node._operation
+{branches}
+        elif op is _DOT:
+            if g != 0.0:  # (finite locals times 0 add nothing: an inactive ReLU unit)
+                _dot_step(node, g)
+        elif op is _RELU:
+            if node.data > 0.0:
+                a = node._parents[0]
+                a.grad = da = a.grad + g
+                if da - da != 0.0:
+                    _refuse_non_finite(node, g)
+        else:
+            _chain_rule_step(node)
+"""
+
+
+def _fast_pass() -> Callable[[list[Value]], None]:
+    branches = "\n".join(_backward_branch(name) for name in _FAST_BACKWARD)
+    function = _define(_PASS_SOURCE.format(branches=branches), "_chain_rule_pass",
+                       **{f"_op_{name}": OPS[name] for name in _FAST_BACKWARD})
+    function.__doc__ = ("Pass 2 of Value.backward, as _reference_pass, with the local "
+                        f"derivatives of {', '.join(_FAST_BACKWARD)} written in.")
+    return function
+
+
+_chain_rule_pass = _fast_pass()
 
 
 def _restore_leaf(data: float, grad: float) -> Value:

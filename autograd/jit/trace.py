@@ -94,12 +94,12 @@ def _trace(f: Callable[..., Any], placeholders: list[Any]) -> tuple[Any, set[str
     previous_watch, previous_mode = engine._trace_state.watch, engine._grad_mode.enabled
     recording = engine._Recording()
     engine._trace_state.watch = watch
-    engine._grad_mode.enabled = recording  # records the graph, and keeps every node
+    engine._set_grad_mode(recording)  # records the graph, and keeps every node
     try:
         out = f(*placeholders)
     finally:
         engine._trace_state.watch = previous_watch
-        engine._grad_mode.enabled = previous_mode
+        engine._restore_grad_mode(previous_mode)
         with _tracing_lock:
             _tracing_threads -= 1
             if _tracing_threads == 0:

@@ -1,9 +1,9 @@
 """The engine: :class:`Value`, the graph it records, and reverse-mode backpropagation.
 
 A Value is a node of a directed acyclic graph. An interior node stores its
-operation (an :class:`~autograd.ops.Op` from the op table) and its parents, a
-tuple in operand order (and, only if given, a label or attributes a user set, in
-a ``__dict__`` made on first use). There are no closures, so a node never
+operation (an :class:`~autograd.ops.Op` from the op table) and its parents, in
+operand order (in two slots, read as a tuple through ``_parents``; and, only if
+given, a label or attributes a user set, in a ``__dict__`` made on first use). There are no closures, so a node never
 refers to itself through a cycle and a graph is freed by reference counting
 the moment it is dropped.
 
@@ -269,7 +269,7 @@ def _constant(x: Any, where: str) -> Value:
     node.data = x if type(x) is float and x - x == 0.0 else _to_float(x, where)
     node._number = _next_number()
     node._operation = _CONSTANT
-    node._parents = ()
+    node._a = node._b = None
     return node
 
 
@@ -331,9 +331,28 @@ def _node(op: Op, parents: tuple[Value, ...], data: float) -> Value:
     node.grad = 0.0
     if _plain:  # no grad-mode switch anywhere: record
         node._operation = op
-        node._parents = parents
+        _link(node, op, parents)
         return node
     return _attach(node, op, parents)
+
+
+_NARY = object()  # ``_b`` of a node whose ``_a`` holds its operands as a tuple
+
+
+def _link(node: Value, op: Op, parents: tuple[Value, ...]) -> None:
+    """Store a node's operands: in ``_a`` (and ``_b``) for an op of one or two operands,
+    else as the tuple in ``_a`` with ``_b = _NARY``."""
+    arity = op.arity
+    if arity == 2:
+        node._a, node._b = parents
+    elif arity == 1:
+        node._a = parents[0]
+        node._b = None
+    elif parents:
+        node._a = parents
+        node._b = _NARY
+    else:
+        node._a = node._b = None
 
 
 def _attach(node: Value, op: Op, parents: tuple[Value, ...]) -> Value:
@@ -342,12 +361,12 @@ def _attach(node: Value, op: Op, parents: tuple[Value, ...]) -> Value:
     mode = _grad_mode.enabled
     if mode:
         node._operation = op
-        node._parents = parents
+        _link(node, op, parents)
         if mode is not True:  # a jit trace is recording
             mode.nodes.append(node)
     else:
         node._operation = _LEAF
-        node._parents = ()
+        node._a = node._b = None
     return node
 
 
@@ -408,7 +427,10 @@ class Value:
     # ``__dict__`` holds what a node rarely has: a label, and attributes a user sets
     # (``p.m = 0.0``, optimizer state in micrograd-style code). It is made on first use,
     # so a node without them costs only its pointer.
-    __slots__ = ("__dict__", "_number", "_operation", "_parents", "data", "grad")
+    # The operands are held in two slots, not a tuple: one GC-tracked object per node
+    # instead of two, which halves the collector's work on a large graph (see
+    # ``_parents``).
+    __slots__ = ("__dict__", "_a", "_b", "_number", "_operation", "data", "grad")
 
     data: float
     grad: float
@@ -424,7 +446,7 @@ class Value:
             self.label = label
         self._number = _next_number()
         self._operation = _LEAF
-        self._parents: tuple[Value, ...] = ()
+        self._a = self._b = None
 
     # -- read-only structure ------------------------------------------------
 
@@ -439,9 +461,26 @@ class Value:
         return self._parents
 
     @property
+    def _parents(self) -> tuple[Value, ...]:
+        """The operands as a tuple. A node stores them in two slots: ``_a`` and ``_b``
+        for one or two operands (``_b`` None for one, both None for a leaf), or the tuple
+        in ``_a`` with ``_b`` set to ``_NARY`` for an op of any other arity."""
+        a = self._a
+        if a is None:
+            return ()
+        b = self._b
+        if b is None:
+            return (a,)
+        return a if b is _NARY else (a, b)
+
+    @_parents.setter
+    def _parents(self, parents: tuple[Value, ...]) -> None:
+        _link(self, self._operation, tuple(parents))
+
+    @property
     def is_leaf(self) -> bool:
         """True for inputs, parameters and constants: nodes no operation produced."""
-        return not self._parents
+        return self._a is None
 
     @property
     def is_constant(self) -> bool:
@@ -689,7 +728,7 @@ class Value:
         be called again.
         """
         seed = _to_float(grad, "backward")
-        if not self._parents:
+        if self._a is None:
             self.grad += seed
             return
         interior = _interior_nodes(self)
@@ -766,11 +805,21 @@ def _interior_nodes(root: Value) -> list[Value]:
     found = float(0)
     root.grad = found
     interior = [root]
+    append = interior.append
     for node in interior:  # the list grows as the walk finds nodes (breadth first)
-        for parent in node._parents:
-            if parent._parents and parent.grad is not found:
-                parent.grad = found
-                interior.append(parent)
+        a, b = node._a, node._b
+        if b is _NARY:
+            for parent in a:
+                if parent._a is not None and parent.grad is not found:
+                    parent.grad = found
+                    append(parent)
+            continue
+        if a._a is not None and a.grad is not found:
+            a.grad = found
+            append(a)
+        if b is not None and b._a is not None and b.grad is not found:
+            b.grad = found
+            append(b)
     interior.sort(key=_creation_number, reverse=True)
     return interior
 
@@ -793,7 +842,7 @@ def _reference_pass(interior: list[Value]) -> None:
             _dot_step(node, g)
         elif op is _RELU:  # d/dx relu(x) = 1[x > 0] (ops.py), unrolled
             if node.data > 0.0:  # relu(x) > 0 exactly when x > 0
-                parent = node._parents[0]
+                parent = node._a
                 parent.grad = a = parent.grad + g
                 if a - a != 0.0:
                     _refuse_non_finite(node, g)
@@ -803,7 +852,7 @@ def _reference_pass(interior: list[Value]) -> None:
 
 def _dot_step(node: Value, g: float) -> None:
     """The chain rule at a ``dot`` node (w.x + b): d/dw_i = x_i, d/dx_i = w_i, d/db = 1."""
-    parents = node._parents
+    parents = node._a  # (an n-ary node's operands, as a tuple)
     n = len(parents) >> 1
     check = 0.0  # the sum of the new grads: inf or nan if any of them is
     for w, x in zip(parents, parents[n : 2 * n]):  # (zip stops after n)
@@ -943,7 +992,8 @@ def {method}(self, other):
         node.grad = 0.0
         if _plain:
             node._operation = _op
-            node._parents = ({parents})
+            node._a = {first}
+            node._b = {second}
             return node
         return _attach(node, _op, ({parents}))
     return _record(_op, ({parents}))
@@ -962,7 +1012,8 @@ def {method}(self):
         node.grad = 0.0
         if _plain:
             node._operation = _op
-            node._parents = (self,)
+            node._a = self
+            node._b = None
             return node
         return _attach(node, _op, (self,))
     return _record(_op, (self,))
@@ -1008,7 +1059,7 @@ def _fast_methods() -> dict[str, Callable[..., Any]]:
         source = _BINARY_SOURCE.format(
             method=method, name=name, reflected=reflected, value_exponent=value_exponent,
             forward=_forward_code(op, [f"{first}.data", f"{second}.data"]),
-            parents=f"{first}, {second}")
+            parents=f"{first}, {second}", first=first, second=second)
         methods[method] = _compile_method(source, method, op)
     for method, name in _FAST_UNARY.items():
         op = OPS[name]
@@ -1030,7 +1081,7 @@ def _backward_branch(name: str) -> str:
     operands = ["a", "b"][: op.arity]
     numbers = {"out": "node.data", **{str(i): f"{p}.data" for i, p in enumerate(operands)}}
     lines = [f"        {'if' if name == _FAST_BACKWARD[0] else 'elif'} op is _op_{name}:",
-             f"            {', '.join(operands)}{',' if op.arity == 1 else ''} = node._parents"]
+             f"            {'a = node._a' if op.arity == 1 else 'a, b = node._a, node._b'}"]
     updates = []
     for p, local in zip(operands, op.code[1]):
         local = local.format(*[numbers[str(i)] for i in range(op.arity)], out=numbers["out"])
@@ -1062,7 +1113,7 @@ def _chain_rule_pass(interior):
                 _dot_step(node, g)
         elif op is _RELU:
             if node.data > 0.0:
-                a = node._parents[0]
+                a = node._a
                 a.grad = da = a.grad + g
                 if da - da != 0.0:
                     _refuse_non_finite(node, g)
@@ -1107,7 +1158,7 @@ def _restore_graph(table: list[Any]) -> Value:
         node.data = data
         node.grad = grad
         node._operation = op
-        node._parents = tuple(nodes[i] for i in operands)
+        _link(node, op, tuple(nodes[i] for i in operands))
         if attributes:
             node.__dict__.update(attributes)
         nodes.append(node)

@@ -52,13 +52,15 @@ def dots(
     once for all the weight vectors.
     """
     x = _values(x, "dot")
-    xdata = [v.data for v in x]
+    xdata = list(map(_data, x))
+    n = len(x)
     if biases is None:
         biases = [None] * len(weights)
     out = []
+    append = out.append
     for w, b in zip(weights, biases):
-        if len(w) != len(x):
-            raise ValueError(f"dot: w has {len(w)} entries but x has {len(x)}; they must match")
+        if len(w) != n:
+            raise ValueError(f"dot: w has {len(w)} entries but x has {n}; they must match")
         try:  # the common case: w holds Values, whose data are floats
             total = sum(map(_mul, map(_data, w), xdata))
             if type(total) is not float:
@@ -66,14 +68,14 @@ def dots(
         except (AttributeError, TypeError):  # numbers among the weights: make them constants
             w = _values(w, "dot")
             if _repair_data(_DOT, (*w, *x)):  # a .data that was assigned an int
-                xdata = [v.data for v in x]
+                xdata = list(map(_data, x))
             total = sum(map(_mul, map(_data, w), xdata))
         if b is None:
-            out.append(_node(_DOT, (*w, *x), total))
+            append(_node(_DOT, (*w, *x), total))
         else:
             if type(b) not in _VALUE_TYPES:
                 b = as_value(b, "dot")
-            out.append(_node(_DOT, (*w, *x, b), total + b.data))
+            append(_node(_DOT, (*w, *x, b), total + b.data))
     return out
 
 

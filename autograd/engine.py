@@ -2,10 +2,10 @@
 
 A Value is a node of a directed acyclic graph. An interior node stores its
 operation (an :class:`~autograd.ops.Op` from the op table) and its parents, in
-operand order (in two slots, read as a tuple through ``_parents``; and, only if
-given, a label or attributes a user set, in a ``__dict__`` made on first use). There are no closures, so a node never
-refers to itself through a cycle and a graph is freed by reference counting
-the moment it is dropped.
+operand order (in two slots, read as a tuple through ``_parents``), and, only if
+given, a label or attributes a user set, in a ``__dict__`` made on first use. There
+are no closures, so a node never refers to itself through a cycle and a graph is
+freed by reference counting the moment it is dropped.
 
 Backpropagation visits the interior nodes in reverse creation order (every
 node is created after its operands, so that is a reverse topological order)
@@ -262,11 +262,19 @@ def _is_real_number(x: Any) -> bool:
     )
 
 
+_EXACT_INT = 2**53  # every int up to this size is a float exactly
+
+
 def _constant(x: Any, where: str) -> Value:
     """A constant node holding the number ``x`` (``where`` names the operation, for the
     error when ``x`` is not a finite real number)."""
     node = _new_value(_Constant)
-    node.data = x if type(x) is float and x - x == 0.0 else _to_float(x, where)
+    if type(x) is float and x - x == 0.0:
+        node.data = x
+    elif type(x) is int and -_EXACT_INT <= x <= _EXACT_INT:  # (sum()'s start, 0)
+        node.data = float(x)
+    else:
+        node.data = _to_float(x, where)
     node._number = _next_number()
     node._operation = _CONSTANT
     node._a = node._b = None

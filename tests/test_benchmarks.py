@@ -94,3 +94,95 @@ def test_scaling_refuses_a_row_that_disagrees(monkeypatch):
                         lambda self, i, y: np.zeros(75))  # a wrong gradient
     with pytest.raises(AssertionError, match="numpy per sample disagrees with chainrule eager"):
         scaling.measure((8, 6, 3), 4, 1)
+
+
+generic = _benchmark("generic")
+
+
+def test_generic_quick_run_checks_every_row_then_reports_it():
+    """``benchmarks/generic.py --quick`` as a user runs it: every engine that can run the
+    code agrees with microgpt's own engine, and every row is in the report."""
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "generic.py"
+    done = subprocess.run([sys.executable, str(script), "--quick"], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    text = done.stdout
+    for title in ("microgpt training step", "sum of products", "mixed ops"):
+        assert f"  {title}: microgpt's Value ok; chainrule ok;" in text
+    assert "| microgpt's Value | " in text and "| chainrule | " in text
+    assert "| sum of products | chainrule | " in text and "| mixed ops | chainrule | " in text
+    assert "**wrong**" not in text and "**failed**" not in text
+    if generic.micrograd_available():  # it runs the sums, not microgpt (no exp or log)
+        assert "  sum of products: microgpt's Value ok; chainrule ok; micrograd 0.1.0 ok" in text
+        assert "| micrograd 0.1.0 | **skipped**: AttributeError: " in text
+    assert "nodes per step" in text and "chainrule at least 2x microgpt's Value" in text
+
+
+def test_generic_reports_a_row_that_disagrees_as_wrong_and_does_not_time_it():
+    class Broken(generic.Value):
+        """microgpt's Value with a product whose local derivative is off by 1e-9."""
+
+        __slots__ = ()
+
+        def __mul__(self, other):
+            out = super().__mul__(other)
+            out._local_grads = (out._local_grads[0] * (1 + 1e-9), out._local_grads[1])
+            return out
+
+    engines = [(generic.PEER, generic.Value, ""), ("broken", Broken, ""),
+               (generic.CHAINRULE, generic.autograd.Value, "")]
+    result = generic.measure(generic.SumOfProducts(4, 5, 1), engines, rounds=1)
+    broken = result["rows"]["broken"]
+    assert broken["status"] == "wrong" and "disagrees with microgpt's Value" in broken["reason"]
+    assert "ms" not in broken
+    assert result["rows"][generic.CHAINRULE]["status"] == "ok"
+    assert result["rows"][generic.CHAINRULE]["grads_rel"] <= generic.TOLERANCE
+
+
+def test_generic_microgpt_port_is_microgpts_model():
+    """4,192 parameters with a 27-token vocabulary, and the first loss is near log(27)
+    (weights of std 0.08: nearly uniform predictions)."""
+    import math
+
+    model = generic.microgpt(generic.Value, generic.DOCS)
+    assert model.vocab_size == 27 and len(model.params) == 4192
+    loss = model.forward(generic.DOCS[0])
+    assert abs(loss.data - math.log(27)) < 0.3
+
+
+lecture_jit = _benchmark("lecture_jit")
+
+
+def test_lecture_jit_quick_run_checks_every_row_and_the_rewrite():
+    """``benchmarks/lecture_jit.py --quick``: every row agrees with the lecture's eager
+    backward() to 1e-12, and the lecture's sums became nn.MLP's matrix products."""
+    out = io.StringIO()
+    results = lecture_jit.run(quick=True, out=out)
+    text = out.getvalue()
+    assert [r["sizes"] for r in results] == [[2, 16, 16, 1], [64, 32, 10]]
+    rows = {"lecture MLP, eager", "nn.MLP, eager", "lecture MLP, jit", "nn.MLP, jit",
+            "nn.MLP, jit, theta", "lecture MLP, jit batch", "nn.MLP, jit batch"}
+    for result in results:
+        assert result["agreement"] <= 1e-12
+        assert result["same_code_as_nn"] and result["matrix_products"] == 2
+        assert result["sums_fused"] == sum(result["sizes"][1:])  # one dot node per neuron
+        assert set(result["per_sample_us"]) == rows
+        assert all(micros > 0 for micros in result["per_sample_us"].values())
+        assert set(result["compile_s"]) == {"lecture MLP, jit", "nn.MLP, jit"}
+    assert "| 64-32-10 | 2,410 | lecture MLP, jit |" in text and "trace + compile" in text
+
+
+def test_lecture_jit_refuses_a_row_that_disagrees(monkeypatch):
+    right = lecture_jit.JitBatch.gradient
+
+    def wrong(self, x, t):
+        loss, grads = right(self, x, t)
+        grads[3] += 1e-9
+        return loss, grads
+
+    monkeypatch.setattr(lecture_jit.JitBatch, "gradient", wrong)
+    with pytest.raises(AssertionError, match="lecture MLP, jit batch disagrees"):
+        lecture_jit.measure((2, 16, 16, 1), 4, 1)

@@ -185,3 +185,17 @@ NUMPY_HELPERS: dict[str, Callable[..., Any]] = {
     "logsumexp": _np_logsumexp,
 }
 assert set(NUMPY_HELPERS) == set(CODE_HELPERS)
+
+
+def _number_sign(x: Any) -> float:
+    """sign(x) of a float or a numpy number: 1.0, -1.0, or 0.0 at 0 and for nan, as the
+    op table's (which subtracts the comparisons' bools: numpy's bools refuse that)."""
+    return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
+
+
+#: the helpers of the scalar statements in per-sample vectorized code: their numbers are
+#: numpy scalars (pack members, h[j]) -- a float subclass, which the op table's float
+#: helpers take, with the same results and the same errors (checked against floats for
+#: every helper; a floor division by 0 gives inf there, refused by the finiteness check)
+#: at ~1/100 of the cost of the numpy helpers on one number. Only sign needs its own.
+SCALAR_HELPERS: dict[str, Callable[..., Any]] = {**CODE_HELPERS, "sign": _number_sign}

@@ -85,9 +85,11 @@ def _generate(out: Value, names: list[str], placeholders: list[Any],
             continue
         if node._operation is not _CONSTANT and node._number < start:
             raise JitError(
-                f"jit: f uses a Value that is not one of its arguments ({node!r}); its "
-                "number would be frozen into the compiled code. Pass such Values (a model's "
-                "parameters, for example) to f as an argument, as a list of floats"
+                f"jit: f uses a Value that is not one of its arguments ({node!r}) and not "
+                "a declared parameter; its number would be frozen into the compiled code. "
+                "Declare a model's parameters: jit(f, params=model.parameters()) reads "
+                "their current .data on every call and adds to their .grad, as backward() "
+                "does. (Or pass such Values to f as an argument, as a list of floats.)"
             )
     # interior nodes: labels where they are usable names, else v<k>
     count = 0

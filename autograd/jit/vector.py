@@ -83,7 +83,7 @@ def _lse(v: Any) -> tuple[Any, Any]:
     m = v.max(-1, keepdims=True)
     weights = np.exp(v - m)
     total = weights.sum(-1, keepdims=True)
-    return (m + np.log(total))[..., 0], weights / total
+    return (m + np.log(total))[..., 0][()], weights / total  # ([()]: one sample's a number)
 
 
 VECTOR_HELPERS: dict[str, Any] = {
@@ -361,7 +361,8 @@ class _Writer:
                     v = vector_of(node._parents)
                     if v is not None:
                         self.single_vector[node] = [v]
-                elif node._operation.name == "dot":
+                elif node._operation.name == "dot" and len(node._parents) > 3:
+                    # (a dot of one product, w * x + b, is cheaper as a scalar statement)
                     n = len(node._parents) // 2
                     a, b = vector_of(node._parents[:n]), vector_of(node._parents[n:2 * n])
                     if a is not None and b is not None:

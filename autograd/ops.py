@@ -454,6 +454,14 @@ def _datan(x: float) -> float:
     return _atan_local(x, None)[0]
 
 
+#: helpers the scalar code of ``jit`` writes inline when their argument is a name or a
+#: number (a call costs more than the expression): the same rules as ``_relu`` and
+#: ``_step`` above, character for character (tests/test_jit.py checks they agree)
+INLINE_CODE: dict[str, str] = {
+    "relu": "({0} if {0} > 0.0 else 0.0)",
+    "step": "(1.0 if {0} > 0.0 else 0.0)",
+}
+
 #: the functions the code templates may call, for plain floats (autograd.jit adds
 #: vectorised numpy versions with the same names and the same domain checks)
 CODE_HELPERS: dict[str, Callable[..., float]] = {

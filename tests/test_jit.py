@@ -85,7 +85,7 @@ def test_relu_sign_is_data_not_structure():
     compiled = jit(lambda x, w: (w * x).relu() * 3.0 + x, argnums=(0, 1))
     assert compiled(2.0, 1.0) == (8.0, (4.0, 6.0))  # traced on the positive branch
     assert compiled(-2.0, 1.0) == (-2.0, (1.0, 0.0))  # the negative branch, still right
-    assert "step(" in compiled.source
+    assert "(1.0 if v0 > 0.0 else 0.0)" in compiled.source  # step(v0), written inline
 
 
 def test_reading_data_in_f_is_refused_with_the_line():
@@ -275,3 +275,39 @@ def test_a_diverging_jit_run_leaves_the_last_sane_parameters():
     after = [p.data for p in model.parameters()]
     assert all(np.isfinite(after))
     assert after == start  # the first step already exploded: back to the start
+
+
+def test_the_inline_helpers_are_the_op_tables_functions():
+    """The scalar code writes relu and step inline (autograd.ops.INLINE_CODE); the
+    expressions must give what the helpers give, bit for bit, everywhere."""
+    from autograd.ops import CODE_HELPERS, INLINE_CODE
+
+    special = [0.0, -0.0, 5e-324, -5e-324, 1e308, -1e308, float("inf"), float("-inf")]
+    rng = __import__("random").Random(7)
+    for name, template in INLINE_CODE.items():
+        for x in special + [rng.uniform(-5, 5) for _ in range(200)]:
+            inline = eval(template.format("x"), {"x": x})
+            helper = CODE_HELPERS[name](x)
+            assert repr(inline) == repr(helper), (name, x)
+        nan = eval(template.format("x"), {"x": float("nan")})
+        assert repr(nan) == repr(CODE_HELPERS[name](float("nan"))), name
+
+
+def test_the_per_sample_code_has_relu_inline_and_the_batch_code_calls_numpy():
+    from nn import MLP
+
+    model = MLP(3, [5, 2], seed=0)
+    theta0 = [p.data for p in model.parameters()]
+
+    def loss(theta, x):
+        with model.substitute(theta):
+            out = model(x)
+        return out[0] * out[1]
+
+    jf = jit(loss, vectorize=False)
+    value, grads = jf(theta0, [0.5, -1.0, 2.0])
+    assert "relu(" not in jf.source and "> 0.0 else 0.0)" in jf.source
+    eager_value, eager_grads = value_and_grad(loss)(theta0, [0.5, -1.0, 2.0])
+    assert value == eager_value and grads == eager_grads
+    values, _ = jf.batch(theta0, [[0.5, -1.0, 2.0], [1.0, 1.0, -3.0]])
+    assert values[0] == eager_value

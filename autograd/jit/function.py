@@ -15,7 +15,7 @@ from ..engine import Value, _constant
 from ..functional import value_and_grad
 from ..ops import CODE_HELPERS
 from .numpy_helpers import NUMPY_HELPERS, SCALAR_HELPERS
-from .scalar import _generate
+from .scalar import _generate, _inline_helpers
 from .sums import fuse_sums
 from .trace import JitError, _argument_names, _number, _trace
 from .vector import VECTOR_HELPERS, vector_source
@@ -142,7 +142,8 @@ class JitFunction:
             entry = self._compile(args, shape)
         self._last = shape
         given = args
-        if not entry.vectorized:  # scalar code: Python floats are its fastest input
+        if not entry.vectorized and any(isinstance(a, np.ndarray) for a in args):
+            # scalar code: Python floats are its fastest input
             args = tuple(a.tolist() if isinstance(a, np.ndarray) else a for a in args)
         params = self.params
         # (eager evaluation with parameters makes lists of leaves of any data argument,
@@ -373,8 +374,12 @@ class JitFunction:
         """What a trace depends on: each list argument's length (None for a float) and
         the value of each static argument."""
         signature: list[Any] = []
+        static = self._static
         for i, a in enumerate(args):
-            if self._is_static(i, a):
+            kind = type(a)
+            if (kind is list or kind is float) and i not in static:  # (the common case)
+                signature.append(len(a) if kind is list else None)
+            elif self._is_static(i, a):
                 try:
                     hash(a)
                 except TypeError:
@@ -433,7 +438,7 @@ class JitFunction:
         use_vectors = vectorized is not None and (self.vectorize or _statements(
             scalar_source) > VECTOR_STATEMENT_COST * _statements(vectorized[0]))
         helpers = {**CODE_HELPERS, **custom.jit_helpers(batch=False)}
-        source = scalar_source
+        source = _inline_helpers(scalar_source)
         if use_vectors:  # numpy does the groups (np_ helpers); the scalar statements
             # read their members, numpy numbers, and call the op table's float helpers
             # (SCALAR_HELPERS: ~100x faster on one number than numpy's; per sample, a

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..engine import _CONSTANT, Value, topological_order
-from ..ops import CODE_HELPERS
+from ..ops import CODE_HELPERS, INLINE_CODE
 from .trace import JitError
 
 # -- code generation ---------------------------------------------------------------
@@ -204,3 +204,14 @@ def _is_number(expr: str) -> bool:
 def _simple(expr: str) -> bool:
     """True for a name, a number or a call of names: no parentheses needed after '*'."""
     return _SIMPLE.fullmatch(expr) is not None
+
+
+_INLINABLE = re.compile(r"\b(" + "|".join(INLINE_CODE) + r")\((\w+)\)")
+
+
+def _inline_helpers(source: str) -> str:
+    """The per-sample scalar source with the calls of :data:`~autograd.ops.INLINE_CODE`'s
+    helpers on a plain name written as their expressions (``relu(v3)`` becomes
+    ``(v3 if v3 > 0.0 else 0.0)``). Only for floats: the batch code runs the source on
+    arrays, where the helpers are numpy's."""
+    return _INLINABLE.sub(lambda m: INLINE_CODE[m[1]].format(m[2]), source)

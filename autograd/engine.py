@@ -989,10 +989,18 @@ def {method}(self, other):
         other = _constant(other, {name!r})
     else:
         return self._binary(_op, other, {reflected})
+"""
+
+_UNARY_SOURCE = """
+def {method}(self):
+"""
+
+#: the rest of either: the forward, then the node made inline (or the generic path)
+_NODE_SOURCE = """
     try:
         data = {forward}
     except TypeError:  # a .data assigned something else than a float
-        return _record(_op, ({parents}))
+        return _record(_op, ({parents},))
     if type(data) is float and data - data == 0.0:
         node = _new_value(Value)
         node._number = _next_number()
@@ -1003,28 +1011,8 @@ def {method}(self, other):
             node._a = {first}
             node._b = {second}
             return node
-        return _attach(node, _op, ({parents}))
-    return _record(_op, ({parents}))
-"""
-
-_UNARY_SOURCE = """
-def {method}(self):
-    try:
-        data = {forward}
-    except TypeError:  # a .data assigned something else than a float
-        return _record(_op, (self,))
-    if type(data) is float and data - data == 0.0:
-        node = _new_value(Value)
-        node._number = _next_number()
-        node.data = data
-        node.grad = 0.0
-        if _plain:
-            node._operation = _op
-            node._a = self
-            node._b = None
-            return node
-        return _attach(node, _op, (self,))
-    return _record(_op, (self,))
+        return _attach(node, _op, ({parents},))
+    return _record(_op, ({parents},))
 """
 
 
@@ -1065,13 +1053,15 @@ def _fast_methods() -> dict[str, Callable[..., Any]]:
                           "\n            return _record(_POWV, (self, other))"
                           if name == "pow" else "")
         source = _BINARY_SOURCE.format(
-            method=method, name=name, reflected=reflected, value_exponent=value_exponent,
-            forward=_forward_code(op, [f"{first}.data", f"{second}.data"]),
-            parents=f"{first}, {second}", first=first, second=second)
+            method=method, name=name, reflected=reflected, value_exponent=value_exponent
+        ) + _NODE_SOURCE.format(forward=_forward_code(op, [f"{first}.data", f"{second}.data"]),
+                                parents=f"{first}, {second}", first=first, second=second)
         methods[method] = _compile_method(source, method, op)
     for method, name in _FAST_UNARY.items():
         op = OPS[name]
-        source = _UNARY_SOURCE.format(method=method, forward=_forward_code(op, ["self.data"]))
+        source = _UNARY_SOURCE.format(method=method) + _NODE_SOURCE.format(
+            forward=_forward_code(op, ["self.data"]), parents="self", first="self",
+            second="None")
         methods[method] = _compile_method(source, method, op)
     return methods
 

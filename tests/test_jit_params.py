@@ -13,70 +13,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+# -- the lecture's classes, as typed in the lecture (tanh; tests/test_ported_lecture.py has
+# them), and micrograd's nn.py (ReLU, a linear last layer, the bias starting at 0: its
+# Neuron is in tests/test_ported_micrograd.py, its Layer and MLP below) -------------------
+from test_ported_lecture import MLP, Neuron
+from test_ported_micrograd import Neuron as ReluNeuron
+
 from autograd import JitError, Value, jit, value_and_grad
 from autograd.jit.sums import fuse_sums
 from autograd.jit.trace import _trace
 from nn import MLP as NNMLP
 
-# -- the lecture's classes, as typed in the lecture (tanh), and micrograd's nn.py (ReLU,
-# a linear last layer, the bias starting at 0) ------------------------------------------
-
-
-class Neuron:
-
-  def __init__(self, nin):
-    self.w = [Value(random.uniform(-1,1)) for _ in range(nin)]
-    self.b = Value(random.uniform(-1,1))
-
-  def __call__(self, x):
-    # w * x + b
-    act = sum((wi*xi for wi, xi in zip(self.w, x)), self.b)
-    out = act.tanh()
-    return out
-
-  def parameters(self):
-    return self.w + [self.b]
-
-class Layer:
-
-  def __init__(self, nin, nout):
-    self.neurons = [Neuron(nin) for _ in range(nout)]
-
-  def __call__(self, x):
-    outs = [n(x) for n in self.neurons]
-    return outs[0] if len(outs) == 1 else outs
-
-  def parameters(self):
-    return [p for neuron in self.neurons for p in neuron.parameters()]
-
-class MLP:
-
-  def __init__(self, nin, nouts):
-    sz = [nin] + nouts
-    self.layers = [Layer(sz[i], sz[i+1]) for i in range(len(nouts))]
-
-  def __call__(self, x):
-    for layer in self.layers:
-      x = layer(x)
-    return x
-
-  def parameters(self):
-    return [p for layer in self.layers for p in layer.parameters()]
-
-
-class ReluNeuron:
-
-    def __init__(self, nin, nonlin=True):
-        self.w = [Value(random.uniform(-1,1)) for _ in range(nin)]
-        self.b = Value(0)
-        self.nonlin = nonlin
-
-    def __call__(self, x):
-        act = sum((wi*xi for wi,xi in zip(self.w, x)), self.b)
-        return act.relu() if self.nonlin else act
-
-    def parameters(self):
-        return self.w + [self.b]
 
 class ReluLayer:
 

@@ -4,7 +4,8 @@ Layout: ``module`` (Module and its tracked containers), ``layers`` (Neuron, Laye
 ``preprocessing`` (Standardize, Classifier), ``model_files`` (save format, load),
 ``perceptron``, ``losses``, ``optim`` (SGD, Adam, AdamW), ``metrics``, ``data`` (Iris,
 moons, splitting, scaling), ``training`` (fit) and ``cli`` (the ``chainrule`` command);
-``modules`` gathers the public names of the first four.
+``modules`` gathers the public names of the first four. ``Playground``, the live training
+widget for notebooks (``training_widget``), is imported on first use: it needs anywidget.
 """
 
 import autograd as _autograd
@@ -75,3 +76,13 @@ __all__ = [
     "predict",
     "to_torch",
 ]
+
+
+def __getattr__(name: str):
+    # nn.Playground needs anywidget (the notebooks extra): imported on first use, so that
+    # `import nn` works without it (and it stays out of __all__: `from nn import *` too)
+    if name == "Playground":
+        from .training_widget import Playground
+
+        return Playground
+    raise AttributeError(f"module 'nn' has no attribute {name!r}")

@@ -20,7 +20,7 @@ frames are always there, and :meth:`Recording.summary` says what was kept.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,11 +64,15 @@ class Recorder:
     ``plane``: ``"pca"``, or two feature indices; default: the two features when there
     are two, else ``"pca"``. ``max_frames`` caps the frames kept (thinned evenly, see
     the module's docstring). ``max_neurons`` caps the hidden neurons mapped per layer.
+    ``on_frame(recording, frame)``, if given, is called with each frame as it is recorded
+    (the live view, :class:`nn.Playground`, streams them so); whatever it raises stops
+    the training and propagates out of ``fit``.
     """
 
     def __init__(self, every: int = 1, *, steps: int | None = None, grid: int = 25,
                  neuron_grid: int = 12, plane: str | Sequence[int] | None = None,
-                 max_frames: int = 100, max_neurons: int = 32) -> None:
+                 max_frames: int = 100, max_neurons: int = 32,
+                 on_frame: Callable[[Recording, Frame], None] | None = None) -> None:
         for name, value, least in (("every", every, 1), ("grid", grid, 2),
                                    ("neuron_grid", neuron_grid, 2),
                                    ("max_frames", max_frames, 2),
@@ -82,8 +86,12 @@ class Recorder:
                 and all(isinstance(i, int) for i in plane) and plane[0] != plane[1]):
             raise ValueError(f"Recorder: plane must be 'pca' or two distinct feature "
                              f"indices, got {plane!r}")
+        if on_frame is not None and not callable(on_frame):
+            raise TypeError(f"Recorder: on_frame must be a function (recording, frame), got "
+                            f"{on_frame!r:.60}")
         self.every, self.steps, self.grid, self.neuron_grid = every, steps, grid, neuron_grid
         self.plane, self.max_frames, self.max_neurons = plane, max_frames, max_neurons
+        self.on_frame = on_frame
 
     def start(self, model: Any, X: np.ndarray, y: np.ndarray, loss: Any,
               validation: tuple[Any, Any] | None, threshold: float,
@@ -187,13 +195,16 @@ class Recording:
         if self.validation is not None:
             val_loss, val_accuracy, _ = self._pass(*self.validation, params, gradient=False)
         surface, neurons = self._maps()
-        self.frames.append(Frame(
+        frame = Frame(
             epoch=epoch, step=step, parameters=np.array([p.data for p in params]),
             gradients=gradients, loss=loss, accuracy=accuracy, val_loss=val_loss,
-            val_accuracy=val_accuracy, surface=surface, neurons=neurons))
+            val_accuracy=val_accuracy, surface=surface, neurons=neurons)
+        self.frames.append(frame)
         if len(self.frames) > self.recorder.max_frames:
             self._thin()
         self.seconds += time.perf_counter() - started
+        if self.recorder.on_frame is not None:
+            self.recorder.on_frame(self, frame)
 
     def finish(self, epoch: int, step: int) -> None:
         """The last frame, unless it is there already."""

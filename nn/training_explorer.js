@@ -1,19 +1,15 @@
 /* chainrule's training explorer: a replay of the frames fit(..., record=True) kept.
  * Every number shown was computed and formatted in Python; this script only picks
  * the frame, colours the maps (stored as bytes 0..255), sizes the edges, moves the
- * markers, and fills the precomputed pass of a clicked point into its SVG. */
-(function () {
+ * markers, and fills the precomputed pass of a clicked point into its SVG.
+ *
+ * mountTrainingExplorer(root, data, hooks) draws one explorer; the static page boots it
+ * with bootTrainingExplorer (below), the live widget (nn.Playground, training_widget.js)
+ * mounts it with hooks and appends each frame as the kernel sends it. */
+function mountTrainingExplorer(root, data, hooks) {
   "use strict";
-  var script = document.currentScript;
-  var root = script && script.parentElement;
-  if (!root || !root.classList.contains("chainrule-training")) {
-    var waiting = document.querySelectorAll(".chainrule-training:not([data-ready])");
-    root = waiting[waiting.length - 1];
-  }
-  if (!root || root.getAttribute("data-ready")) { return; }
-  root.setAttribute("data-ready", "1");
-
-  var data = JSON.parse(root.querySelector("script.ctx-data").textContent);
+  hooks = hooks || {};
+  var live = !!hooks.live;  // frames still arriving; a click asks the kernel for the pass
   var frames = data.frames;
   var count = frames.counter.length;
   var net = data.network;
@@ -205,7 +201,7 @@
   var panel = one(".ctx-pass"), body = one(".ctx-pass-body");
   var open = null, shownKey = null, shownPoint = null;
   var stored = {};
-  passes.points.forEach(function (point, n) { stored[point] = n; });
+  if (!live) { passes.points.forEach(function (point, n) { stored[point] = n; }); }
   var selected = one(".ctx-selected");
   all(".ctx-point").forEach(function (circle) {
     circle.addEventListener("click", function (event) {
@@ -242,11 +238,12 @@
   }
   function showPass(point) {
     open = point;
-    var key = nearestKey(current);
     var bar = one(".ctx-bar");
     panel.style.top = (bar.offsetTop + bar.offsetHeight + 6) + "px";  // below the controls
     panel.hidden = false;
     one(".ctx-pass-title").textContent = data.points.label[point];
+    if (live) { askPass(point); return; }
+    var key = nearestKey(current);
     keys(key);
     var n = stored[point];
     if (n === undefined) {
@@ -279,10 +276,30 @@
       body.setAttribute("data-shown", point + ":" + key);
     });
   }
+  // Live: the kernel computes the pass at exactly this frame. One request at a time; when
+  // its answer comes and the page has moved on (another frame, another point), ask again.
+  var asked = null;
+  function askPass(point) {
+    keys(null);
+    var wanted = point + ":" + current;
+    if (body.getAttribute("data-shown") === wanted) { return; }
+    one(".ctx-pass-note").textContent = "Computing the forward and backward pass at epoch " +
+      frames.epoch[current] + " in the kernel…";
+    if (asked === null) { asked = wanted; hooks.requestPass(point, current); }
+  }
+  function passArrived(point, k, svg, note) {
+    asked = null;
+    if (open === null) { return; }
+    if (open !== point || current !== k) { askPass(open); return; }
+    if (svg === null) { message(note); return; }
+    body.innerHTML = svg;
+    one(".ctx-pass-note").textContent = note;
+    body.setAttribute("data-shown", point + ":" + k);
+  }
   function keys(key) {
     var box = one(".ctx-pass-keys");
-    box.textContent = "passes kept at epoch: ";
-    passes.frames.forEach(function (frame, n) {
+    box.textContent = live ? "" : "passes kept at epoch: ";
+    (live ? [] : passes.frames).forEach(function (frame, n) {
       var button = document.createElement("button");
       button.type = "button";
       button.textContent = passes.epochs[n];
@@ -303,6 +320,7 @@
   function closePass() {
     panel.hidden = true;
     open = null;
+    body.removeAttribute("data-shown");
     selected.setAttribute("cx", -20);
     selected.setAttribute("cy", -20);
   }
@@ -313,7 +331,7 @@
     if (event.altKey || event.ctrlKey || event.metaKey) { return; }
     var key = event.key, target = event.target;
     if (target && target.tagName === "BUTTON" && (key === " " || key === "Enter")) { return; }
-    if (key === " " || key === "Spacebar") { toggle(); }
+    if (key === " " || key === "Spacebar") { (live ? hooks.toggle : toggle)(); }
     else if (key === "ArrowRight") { stop(); show(current + 1); }
     else if (key === "ArrowLeft") { stop(); show(current - 1); }
     else if (key === "Home") { stop(); show(0); }
@@ -327,5 +345,47 @@
   } else {
     root.addEventListener("keydown", onKey);
   }
-  show(0);
-}());
+  // -- live: frames appended as they arrive --------------------------------------------
+  // entry: one frame's columns (FrameCoder.entry in Python); curves: the curves redrawn
+  // with it (their axes grow with the run), {svg, data}
+  function append(entry, redrawn) {
+    var following = current === count - 1;
+    ["counter", "epoch", "step", "loss", "accuracy", "val_loss", "val_accuracy"].forEach(
+      function (name) { if (frames[name]) { frames[name].push(entry[name]); } });
+    data.parameters.push(entry.parameters);
+    data.gradients.push(entry.gradients);
+    data.surface.maps.push(entry.surface);
+    entry.neurons.forEach(function (layer, n) {
+      net.neurons[n].scale.push(layer.scale);
+      net.neurons[n].largest.push(layer.largest);
+      net.neurons[n].maps.push(layer.map);
+    });
+    net.largest = Math.max(net.largest, entry.largest);
+    if (redrawn) {
+      one(".ctx-curves").innerHTML = redrawn.svg;
+      data.curves = redrawn.data;
+      curves = all(".ctx-curve");
+    }
+    count = frames.counter.length;
+    slider.max = String(count - 1);
+    show(following ? count - 1 : current);
+  }
+
+  if (live) { root.classList.add("ctx-live"); }
+  show(live ? count - 1 : 0);
+  return {append: append, passArrived: passArrived, show: show,
+          count: function () { return count; }, current: function () { return current; }};
+}
+
+/* The static page: its script sits inside the explorer's <div> (else, as inserted by
+ * some notebook front ends, it mounts the last explorer not mounted yet). */
+function bootTrainingExplorer(script) {
+  var root = script && script.parentElement;
+  if (!root || !root.classList.contains("chainrule-training")) {
+    var waiting = document.querySelectorAll(".chainrule-training:not([data-ready])");
+    root = waiting[waiting.length - 1];
+  }
+  if (!root || root.getAttribute("data-ready")) { return; }
+  root.setAttribute("data-ready", "1");
+  mountTrainingExplorer(root, JSON.parse(root.querySelector("script.ctx-data").textContent));
+}

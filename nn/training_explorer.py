@@ -46,7 +46,7 @@ from autograd.graph.render import HTMLPage
 
 from . import network_view
 from .network_view import NEGATIVE, POSITIVE, draw_network
-from .recording import Recording, _mlp_of
+from .recording import Frame, Recording, _mlp_of
 
 __all__ = ["TrainingExplorer", "explore_training"]
 
@@ -99,7 +99,8 @@ class TrainingExplorer(HTMLPage):
                 f'data-standalone="{int(standalone)}"><style>{_asset("css")}</style>'
                 f"{self._body}"
                 f'<script type="application/json" class="ctx-data">{data}</script>'
-                f"<script>{_asset('js')}</script></div>")
+                f"<script>(function () {{\n{_asset('js')}\n"
+                "bootTrainingExplorer(document.currentScript);\n}());</script></div>")
 
 
 
@@ -130,6 +131,21 @@ def explore_training(
     only evenly chosen points get passes (the page says so). Numbers are shown with
     ``precision`` significant digits.
     """
+    recording = _recording_of(history)
+    model, mlp = _trained_model(recording, model)
+    for name, value, least in (("key_frames", key_frames, 1), ("pass_budget", pass_budget, 0),
+                               ("precision", precision, 1)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < least:
+            raise ValueError(f"explore_training: {name} must be an int >= {least}, "
+                             f"got {value!r}")
+    classes, features = _names(recording, model, mlp, classes, features)
+    title, data, body = _page(recording, model, mlp, classes, features, title, precision)
+    data["passes"] = _passes(recording, model, _samples(recording), key_frames, pass_budget,
+                             precision)
+    return TrainingExplorer(title, data, body)
+
+
+def _recording_of(history: Any) -> Recording:
     recording = history if isinstance(history, Recording) else getattr(history, "recording",
                                                                         None)
     if not isinstance(recording, Recording):
@@ -137,6 +153,11 @@ def explore_training(
                          "fit(..., record=True) to keep the frames the explorer replays")
     if not recording.frames:
         raise ValueError("explore_training: the recording has no frames")
+    return recording
+
+
+def _trained_model(recording: Recording, model: Any) -> tuple[Any, Any]:
+    """(the model, its MLP): the given model or the recording's, checked against it."""
     model = recording.model if model is None else model
     _, mlp = _mlp_of(model)
     if mlp is None:
@@ -147,55 +168,117 @@ def explore_training(
         raise ValueError(f"explore_training: the model's parameters ({len(names)}) are not "
                          f"the recorded ones ({len(recording.names)}); pass the model that "
                          "was trained")
-    for name, value, least in (("key_frames", key_frames, 1), ("pass_budget", pass_budget, 0),
-                               ("precision", precision, 1)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < least:
-            raise ValueError(f"explore_training: {name} must be an int >= {least}, "
-                             f"got {value!r}")
+    return model, mlp
+
+
+def _names(recording: Recording, model: Any, mlp: Any, classes: Sequence[str] | None,
+           features: Sequence[str] | None) -> tuple[list[str], list[str]]:
+    """The class names and the feature names, checked against the run."""
     labels = np.asarray(recording.y)
     if labels.dtype.kind == "f" and not np.all(np.mod(labels, 1) == 0):
         raise ValueError("explore_training: shows classifiers (classes over a plane); this "
                          "run's targets are not class indices (a regression)")
-    outputs = mlp.layers[-1].nout
-    classes = _class_names(model, classes, outputs, recording)
-    colours = list(TWO_CLASSES) if len(classes) == 2 else [
-        MANY_CLASSES[c % len(MANY_CLASSES)] for c in range(len(classes))]
+    classes = _class_names(model, classes, mlp.layers[-1].nout, recording)
     features = [str(name) for name in features or getattr(model, "features", None)
                 or [f"x{i + 1}" for i in range(recording.X.shape[1])]]
     if len(features) != recording.X.shape[1]:
         raise ValueError(f"explore_training: {len(features)} feature names for "
                          f"{recording.X.shape[1]} features")
+    return classes, features
+
+
+def _page(recording: Recording, model: Any, mlp: Any, classes: list[str],
+          features: list[str], title: str | None, precision: int, *,
+          epochs: int | None = None, about: str | None = None,
+          network_width: float = NET_WIDTH, curve_width: int = CURVE_WIDTH
+          ) -> tuple[str, dict[str, Any], str]:
+    """The title, the data the script replays (all but the passes) and the body, for the
+    frames recorded so far: the whole run for the static page; for the live widget
+    (:mod:`nn.training_widget`) the frames until now, ``epochs`` the run's planned length
+    (the counters count to it, the curves' axis reaches it), ``about`` the subtitle, and
+    the widths the network picture and each curve are laid out for (a notebook's column
+    is narrower than a page: laid out narrower, their texts show larger)."""
+    colours = list(TWO_CLASSES) if len(classes) == 2 else [
+        MANY_CLASSES[c % len(MANY_CLASSES)] for c in range(len(classes))]
     description = network_view._parts(model).description
-    last = recording.frames[-1]
     given_title = title is not None
     title = title if given_title else f"Training {description}"
-
     f = lambda v: _fmt(float(v), precision)
     points = _points(recording, classes)
-    frames = _frames(recording, f)
-    network_svg, network = _network(model, mlp, recording, features, classes)
-    surface_svg, surface = _surface(recording, points, classes, colours, f)
-    curves_svg, curves = _curves(recording, frames)
-    passes = _passes(recording, model, _samples(recording), key_frames, pass_budget,
-                     precision)
+    network_svg, network = _network(model, mlp, recording, features, classes, network_width)
+    coder = FrameCoder(recording, model, network["used"], f, epochs)
+    entries = [coder.entry(k, frame) for k, frame in enumerate(recording.frames)]
+    frames = {name: [entry[name] for entry in entries] for name in ("counter", "epoch", "step")}
+    for name in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        values = [entry[name] for entry in entries]
+        frames[name] = None if all(v is None for v in values) else values
+    network["largest"] = max(entry["largest"] for entry in entries)
+    network["neurons"] = [{key: [entry["neurons"][layer][one] for entry in entries]
+                           for key, one in (("scale", "scale"), ("largest", "largest"),
+                                            ("maps", "map"))}
+                          for layer in range(len(entries[0]["neurons"]))]
+    surface_svg, surface = _surface(recording, points, colours, coder, f)
+    surface["maps"] = [entry["surface"] for entry in entries]
+    curves_svg, curves = _curves(recording, until=epochs, full=curve_width)
     used = network["used"]
     data = {"frames": frames,
-            "parameters": [[f(fr.parameters[i]) for i in used] for fr in recording.frames],
-            "gradients": [[f(fr.gradients[i]) for i in used] for fr in recording.frames],
+            "parameters": [entry["parameters"] for entry in entries],
+            "gradients": [entry["gradients"] for entry in entries],
             "names": [recording.names[i] for i in used], "network": network, "surface": surface,
-            "curves": curves, "points": points, "passes": passes,
+            "curves": curves, "points": points,
             "classes": classes, "colours": colours, "weights": [POSITIVE, NEGATIVE]}
-    unit = "step" if recording.recorder.steps is not None else "epoch"
-    every = "every " + (unit if recording.every == 1 else f"{recording.every} {unit}s")
-    subtitle = (f"{_count(len(recording.frames), 'frame')}, one {every}, {unit}s 0 to "
-                f"{_number(last.epoch if unit == 'epoch' else last.step)} · "
-                f"{_count(len(points['train']), 'training sample')}"
-                + (f", {len(points['test'])} test" if points["test"] else ""))
-    if given_title:
-        subtitle = f"{description} · {subtitle}"
-    body = _body(title, subtitle, len(recording.frames), network_svg, surface_svg,
+    if about is None:
+        last = recording.frames[-1]
+        unit = "step" if recording.recorder.steps is not None else "epoch"
+        every = "every " + (unit if recording.every == 1 else f"{recording.every} {unit}s")
+        about = (f"{_count(len(recording.frames), 'frame')}, one {every}, {unit}s 0 to "
+                 f"{_number(last.epoch if unit == 'epoch' else last.step)} · "
+                 f"{_count(len(points['train']), 'training sample')}"
+                 + (f", {len(points['test'])} test" if points["test"] else ""))
+        if given_title:
+            about = f"{description} · {about}"
+    body = _body(title, about, len(recording.frames), network_svg, surface_svg,
                  curves_svg, recording, frames)
-    return TrainingExplorer(title, data, body)
+    return title, data, body
+
+
+class FrameCoder:
+    """Each frame as the page's script takes it (one entry: the columns of the page's
+    data hold one per frame): the numbers as text, formatted here, and the maps as bytes.
+    The static page and the live widget encode their frames with it."""
+
+    def __init__(self, recording: Recording, model: Any, used: list[int], f: Any,
+                 epochs: int | None = None) -> None:
+        self.recording, self.used, self.f, self.epochs = recording, used, f, epochs
+        _, mlp = _mlp_of(model)
+        index = {id(p): i for i, p in enumerate(model.parameters())}
+        self.weights = [index[id(w)] for layer in mlp.layers for n in layer.neurons
+                        for w in n.w]
+        self.low, self.span = _surface_range(recording)
+
+    def entry(self, k: int, frame: Frame) -> dict[str, Any]:
+        """Frame ``k``: its counter and numbers as text, the largest |w|, the surface
+        and each hidden layer's maps (bytes, base64)."""
+        f, recording = self.f, self.recording
+        if self.epochs is None:  # the whole run: "epoch 3 of 30, frame 4 of 31"
+            count = len(recording.frames)
+            counter = (f"epoch {_number(frame.epoch)} of {_number(recording.frames[-1].epoch)}"
+                       f", frame {k + 1} of {count}")
+        else:  # a live run, frames still to come
+            counter = f"epoch {_number(frame.epoch)} of {self.epochs}, frame {k + 1}"
+        if recording.recorder.steps is not None:
+            counter += f" (step {frame.step})"
+        entry: dict[str, Any] = {"counter": counter, "epoch": _number(frame.epoch),
+                                 "step": frame.step}
+        for name in ("loss", "accuracy", "val_loss", "val_accuracy"):
+            value = getattr(frame, name)
+            entry[name] = None if value is None else f(value)
+        entry["parameters"] = [f(frame.parameters[i]) for i in self.used]
+        entry["gradients"] = [f(frame.gradients[i]) for i in self.used]
+        entry["largest"] = float(np.max(np.abs(frame.parameters[self.weights])))
+        entry["surface"] = _b64((frame.surface - self.low) / self.span)
+        entry["neurons"] = [_neuron_map(values) for values in frame.neurons]
+        return entry
 
 
 # ---------------------------------------------------------------------------
@@ -262,26 +345,6 @@ def _text(x: float, y: float, text: str, css: str, anchor: str = "middle",
 # The data: frames, points
 
 
-def _frames(recording: Recording, f: Any) -> dict[str, Any]:
-    """Per frame: what the counter says, the losses and accuracies as text."""
-    frames = recording.frames
-    last = frames[-1]
-    steps = recording.recorder.steps is not None
-    counters = []
-    for k, frame in enumerate(frames):
-        text = (f"epoch {_number(frame.epoch)} of {_number(last.epoch)}, "
-                f"frame {k + 1} of {len(frames)}")
-        counters.append(text + (f" (step {frame.step})" if steps else ""))
-    columns: dict[str, Any] = {"counter": counters,
-                               "epoch": [_number(fr.epoch) for fr in frames],
-                               "step": [fr.step for fr in frames]}
-    for name in ("loss", "accuracy", "val_loss", "val_accuracy"):
-        values = [getattr(fr, name) for fr in frames]
-        columns[name] = None if all(v is None for v in values) else [
-            None if v is None else f(v) for v in values]
-    return columns
-
-
 def _samples(recording: Recording) -> list[tuple[np.ndarray, int]]:
     """(x, target) of every data point: the training ones, then the test ones."""
     parts = [(recording.X, recording.y)]
@@ -318,10 +381,10 @@ def _drawn(count: int) -> list[int | None]:
 
 
 def _network(model: Any, mlp: Any, recording: Recording, features: list[str],
-             classes: list[str]) -> tuple[str, dict[str, Any]]:
-    """The network's SVG (columns of thumbnails, edges between them) and what the
-    script needs to update it: each edge's parameter, each node's map and bias, the
-    maps of every frame."""
+             classes: list[str], width: float = NET_WIDTH) -> tuple[str, dict[str, Any]]:
+    """The network's SVG (columns of thumbnails, edges between them, laid out ``width``
+    units wide) and what the script needs to update it: each edge's parameter, each
+    node's map and bias."""
     layers = mlp.layers
     index = {id(p): i for i, p in enumerate(model.parameters())}  # the recording's order
     k = recording.recorder.neuron_grid
@@ -339,7 +402,7 @@ def _network(model: Any, mlp: Any, recording: Recording, features: list[str],
     step = size * 1.25
     left = max(40.0, max(len(t) for t in features) * CHAR + 10 + size / 2)
     right = max(40.0, max(len(t) for t in output_labels) * CHAR + 10 + size / 2)
-    xs = np.linspace(left, NET_WIDTH - right, len(columns))
+    xs = np.linspace(left, width - right, len(columns))
     inputs = recording.plane_inputs(k)
     ranges = list(zip(inputs.min(axis=0), inputs.max(axis=0)))
 
@@ -394,33 +457,27 @@ def _network(model: Any, mlp: Any, recording: Recording, features: list[str],
     edges = [at[p] for p in edges]
     for node in nodes:
         node["bias"] = None if node["bias"] is None else at[node["bias"]]
-    weights = [index[id(w)] for layer in layers for n in layer.neurons for w in n.w]
-    largest = max(float(np.max(np.abs(fr.parameters[weights]))) for fr in recording.frames)
     height = NET_TOP + slots * step + 8
     svg = (f'<svg xmlns="http://www.w3.org/2000/svg" class="ctx-network-svg" '
-           f'viewBox="0 0 {NET_WIDTH} {_n(height)}" width="100%" role="img" '
+           f'viewBox="0 0 {_n(width)} {_n(height)}" width="100%" role="img" '
            f'aria-label="the network: each neuron\'s output over the plane">'
            f'<g class="ctx-edges">{"".join(paths)}</g>{"".join(parts)}</svg>')
     low, high = inputs.min(axis=0), inputs.max(axis=0)
     span = np.where(high > low, high - low, 1.0)
-    return svg, {"used": used, "nodes": nodes, "edges": edges, "largest": largest,
+    # (the frames' columns -- "largest", "neurons" -- are added by _page)
+    return svg, {"used": used, "nodes": nodes, "edges": edges,
                  "edge_widths": [MIN_EDGE, MAX_EDGE], "neuron_grid": k,
-                 "neurons": [_neuron_maps(recording, n) for n in range(len(mapped))],
                  "inputs": _b64(((inputs - low) / span).T)}  # (features, k * k)
 
 
-def _neuron_maps(recording: Recording, layer: int) -> dict[str, Any]:
-    """A hidden layer's maps, frame by frame: each neuron's scaled to its own largest
-    |h| (0.5 is h = 0), and those largest |h| as text, and the layer's."""
-    scale, largest, maps = [], [], []
-    for frame in recording.frames:
-        values = frame.neurons[layer]  # (neurons, k, k)
-        peaks = np.max(np.abs(values), axis=(1, 2))
-        scale.append(f"|h| ≤ {_fmt(float(peaks.max(initial=0.0)), 3)}")
-        largest.append([_fmt(float(v), 4) for v in peaks])
-        safe = np.where(peaks > 0, peaks, 1.0)[:, None, None]
-        maps.append(_b64(0.5 + 0.5 * values / safe))
-    return {"scale": scale, "largest": largest, "maps": maps}
+def _neuron_map(values: np.ndarray) -> dict[str, Any]:
+    """A hidden layer's maps at one frame (neurons, k, k): each neuron's scaled to its
+    own largest |h| (0.5 is h = 0), and those largest |h| as text, and the layer's."""
+    peaks = np.max(np.abs(values), axis=(1, 2))
+    safe = np.where(peaks > 0, peaks, 1.0)[:, None, None]
+    return {"scale": f"|h| ≤ {_fmt(float(peaks.max(initial=0.0)), 3)}",
+            "largest": [_fmt(float(v), 4) for v in peaks],
+            "map": _b64(0.5 + 0.5 * values / safe)}
 
 
 def _node(kind: str, c: int, j: int, layers: list[Any], features: list[str],
@@ -457,8 +514,8 @@ def _node(kind: str, c: int, j: int, layers: list[Any], features: list[str],
 # The decision surface
 
 
-def _surface(recording: Recording, points: dict[str, Any], classes: list[str],
-             colours: list[str], f: Any) -> tuple[str, dict[str, Any]]:
+def _surface(recording: Recording, points: dict[str, Any], colours: list[str],
+             coder: FrameCoder, f: Any) -> tuple[str, dict[str, Any]]:
     """The plot: axes and ticks, the data points (train filled, test hollow), an
     <image> the script paints each frame's surface into."""
     u0, u1, v0, v1 = recording.extent
@@ -504,36 +561,47 @@ def _surface(recording: Recording, points: dict[str, Any], classes: list[str],
                        f'{style}><title>{html.escape(points["label"][index])} (click: its '
                        "forward and backward pass)</title></circle>")
     out.append('</g><circle class="ctx-selected" r="8" cx="-20" cy="-20"/></svg>')
-    surfaces = np.array([fr.surface for fr in recording.frames])
-    outputs = surfaces.shape[-1]
-    low, high = 0.0, 1.0  # probabilities
-    if outputs == 1:  # one output: white at the threshold that decides the class
-        threshold = float(getattr(recording, "_threshold", 0.0))
-        reach = float(np.abs(surfaces - threshold).max()) or 1.0
-        low, high = threshold - reach, threshold + reach
-    span = high - low
-    return "".join(out), {"grid": m, "outputs": outputs, "low": f(low), "high": f(high),
-                          "maps": [_b64((s - low) / span) for s in surfaces]}
+    outputs = recording.frames[0].surface.shape[-1]
+    return "".join(out), {"grid": m, "outputs": outputs, "low": f(coder.low),
+                          "high": f(coder.low + coder.span)}  # (+ "maps", by _page)
+
+
+def _surface_range(recording: Recording) -> tuple[float, float]:
+    """(low, high - low): the outputs shown from white to full colour. Probabilities
+    (several outputs): 0 to 1. One output: centred on the threshold that decides the
+    class, as far as the run's outputs reach."""
+    if recording.frames[0].surface.shape[-1] > 1:
+        return 0.0, 1.0
+    threshold = float(getattr(recording, "_threshold", 0.0))
+    reach = max(float(np.abs(fr.surface - threshold).max()) for fr in recording.frames) or 1.0
+    return threshold - reach, 2 * reach
 
 
 # ---------------------------------------------------------------------------
 # The curves
 
 
-def _curves(recording: Recording, frames: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+def _curves(recording: Recording, until: float | None = None, full: int = CURVE_WIDTH
+            ) -> tuple[str, dict[str, Any]]:
     """Loss and accuracy over the frames (training solid, test dashed), each with a
-    line the script moves to the current frame; the coordinates per frame."""
+    line the script moves to the current frame; the coordinates per frame. The epoch
+    axis ends at the last frame, or at ``until`` (a live run's planned length); each
+    plot is laid out ``full`` units wide."""
     epochs = [fr.epoch for fr in recording.frames]
-    e0, e1 = epochs[0], epochs[-1] if epochs[-1] > epochs[0] else epochs[0] + 1
+    e0, e1 = epochs[0], max(epochs[-1], until or 0)
+    e1 = e1 if e1 > e0 else e0 + 1
     left, right, top, bottom = 46, 12, 26, 30
-    width, height = CURVE_WIDTH - left - right, CURVE_HEIGHT - top - bottom
+    width, height = full - left - right, CURVE_HEIGHT - top - bottom
     sx = lambda e: left + (e - e0) / (e1 - e0) * width
     xs = [round(sx(e), 1) for e in epochs]
     svgs, data = [], {"x": xs, "series": {}}
     for panel, names in (("loss", ("loss", "val_loss")),
                          ("accuracy", ("accuracy", "val_accuracy"))):
-        series = {name: [getattr(fr, name) for fr in recording.frames] for name in names
-                  if frames[name] is not None}
+        series = {}
+        for name in names:
+            values = [getattr(fr, name) for fr in recording.frames]
+            if any(v is not None for v in values):
+                series[name] = values
         if not series:
             continue
         values = [v for s in series.values() for v in s if v is not None]
@@ -541,10 +609,10 @@ def _curves(recording: Recording, frames: dict[str, Any]) -> tuple[str, dict[str
             0.0, max(values) * 1.05 if max(values) > 0 else 1.0)
         sy = lambda v, low=low, high=high: top + (high - v) / (high - low) * height
         out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="ctx-curve" '
-               f'data-panel="{panel}" viewBox="0 0 {CURVE_WIDTH} {CURVE_HEIGHT}" '
+               f'data-panel="{panel}" viewBox="0 0 {full} {CURVE_HEIGHT}" '
                f'width="100%" role="img" aria-label="{panel} over the frames">',
                _text(left, 14, panel, "ctx-curve-name", anchor="start"),
-               _text(CURVE_WIDTH - right, 14, "", "ctx-curve-now", anchor="end"),
+               _text(full - right, 14, "", "ctx-curve-now", anchor="end"),
                f'<rect class="ctx-plot-frame" x="{left}" y="{top}" width="{width}" '
                f'height="{height}"/>']
         for tick in _ticks(low, high, 4):

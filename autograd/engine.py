@@ -337,11 +337,19 @@ def _node(op: Op, parents: tuple[Value, ...], data: float) -> Value:
     node._number = _next_number()
     node.data = data
     node.grad = 0.0
-    if _plain:  # no grad-mode switch anywhere: record
-        node._operation = op
+    if not _plain:  # a grad-mode switch somewhere: this thread's mode decides
+        return _attach(node, op, parents)
+    node._operation = op
+    arity = op.arity  # (_link's work, inline for what comes here most: dot and relu)
+    if arity is None:
+        node._a = parents
+        node._b = _NARY
+    elif arity == 1:
+        node._a = parents[0]
+        node._b = None
+    else:
         _link(node, op, parents)
-        return node
-    return _attach(node, op, parents)
+    return node
 
 
 _NARY = object()  # ``_b`` of a node whose ``_a`` holds its operands as a tuple
@@ -977,9 +985,11 @@ _FAST_UNARY = {"__neg__": "neg", **{name: name for name in (
     "exp", "log", "sqrt", "tanh", "sigmoid", "step", "abs", "sin", "cos", "tan", "asin",
     "acos", "atan", "sinh", "cosh", "log1p", "expm1")}}
 #: ops whose local derivatives are written into the backward pass, in the order it
-#: tests for them (the commonest first); the others call their local_grads
+#: tests for them: add and mul (most nodes of generic code), then -- written by hand --
+#: dot and relu (a network's neurons), then the rest; the others call their local_grads
 _FAST_BACKWARD = ("add", "mul", "sub", "tanh", "exp", "neg", "div", "log", "sigmoid",
                   "sqrt")
+_BEFORE_DOT = 2  # how many of them are tested for before dot and relu
 
 _BINARY_SOURCE = """
 def {method}(self, other):
@@ -1105,7 +1115,7 @@ def _chain_rule_pass(interior):
         if g - g != 0.0:  # the sum of finite contributions overflowed
             raise _gradient_error(node, None, g, None)
         op = node._operation
-{branches}
+{first}
         elif op is _DOT:
             if g != 0.0:  # (finite locals times 0 add nothing: an inactive ReLU unit)
                 _dot_step(node, g)
@@ -1115,14 +1125,17 @@ def _chain_rule_pass(interior):
                 a.grad = da = a.grad + g
                 if da - da != 0.0:
                     _refuse_non_finite(node, g)
+{rest}
         else:
             _chain_rule_step(node)
 """
 
 
 def _fast_pass() -> Callable[[list[Value]], None]:
-    branches = "\n".join(_backward_branch(name) for name in _FAST_BACKWARD)
-    function = _define(_PASS_SOURCE.format(branches=branches), "_chain_rule_pass",
+    first, rest = _FAST_BACKWARD[:_BEFORE_DOT], _FAST_BACKWARD[_BEFORE_DOT:]
+    source = _PASS_SOURCE.format(first="\n".join(map(_backward_branch, first)),
+                                 rest="\n".join(map(_backward_branch, rest)))
+    function = _define(source, "_chain_rule_pass",
                        **{f"_op_{name}": OPS[name] for name in _FAST_BACKWARD})
     function.__doc__ = ("Pass 2 of Value.backward, as _reference_pass, with the local "
                         f"derivatives of {', '.join(_FAST_BACKWARD)} written in.")

@@ -516,8 +516,25 @@ def _ellipsis(prefix: str, count: int, max_neurons: int, what: str,
 
 
 def _attrs(**attributes: Any) -> str:
-    return " ".join(f'{k.rstrip("_").replace("_", "-")}="{html.escape(str(v))}"'
-                    for k, v in attributes.items() if v is not None)
+    """SVG attributes from keywords (``class_`` -> class, ``font_size`` -> font-size),
+    values escaped; None leaves an attribute out. (Pages of many passes write millions
+    of these: names are converted once, and only a value with a character to escape is
+    escaped.)"""
+    parts = []
+    for key, value in attributes.items():
+        if value is None:
+            continue
+        name = _ATTRIBUTE_NAMES.get(key)
+        if name is None:
+            name = _ATTRIBUTE_NAMES[key] = key.rstrip("_").replace("_", "-")
+        text = value if type(value) is str else str(value)
+        if "&" in text or "<" in text or ">" in text or '"' in text or "'" in text:
+            text = html.escape(text)
+        parts.append(f'{name}="{text}"')
+    return " ".join(parts)
+
+
+_ATTRIBUTE_NAMES: dict[str, str] = {}
 
 
 def _num(v: float) -> str:

@@ -788,11 +788,13 @@ def _varying(texts: list[list[str]]) -> tuple[list[list[str]], list[list[str]], 
 
 
 def _common_start(texts: list[str]) -> str:
-    shortest = min(texts, key=len)
-    for n, char in enumerate(shortest):
-        if any(t[n] != char for t in texts):
-            return shortest[:n]
-    return shortest
+    """The longest start all the texts share: that of the first and the last of them in
+    sorted order (whatever the others share with both, they share with each other)."""
+    first, last = min(texts), max(texts)
+    for n, (a, b) in enumerate(zip(first, last)):
+        if a != b:
+            return first[:n]
+    return first[:len(last)]
 
 
 def _fixed_ends(texts: list[str]) -> tuple[str, str]:

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import nn
 from autograd.graph.naming import _fmt
@@ -407,3 +409,14 @@ def test_the_page_plays_every_frame_and_opens_a_points_pass(spiral, browser, tmp
     time.sleep(0.4)
     assert browser.execute_script(SHOWN)["slider"] == paused
     assert severe(browser) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet="ab0.-", max_size=6), min_size=1, max_size=6))
+def test_common_start_is_the_longest_start_every_text_has(texts):
+    from nn.training_explorer import _common_start
+
+    start = _common_start(texts)
+    assert all(t.startswith(start) for t in texts)
+    longer = {t[: len(start) + 1] for t in texts}
+    assert len(longer) > 1 or any(len(t) == len(start) for t in texts)

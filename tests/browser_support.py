@@ -55,3 +55,14 @@ def chromium(what: str, *, window: tuple[int, int] | None = (1400, 1000),
         yield driver
     finally:
         driver.quit()
+
+
+def uncovered_point(browser: Any) -> int:
+    """The index (``data-point``) of a training explorer's data point that no other point
+    covers at its centre, so a click there reaches it."""
+    return browser.execute_script("""
+        var circles = Array.from(document.querySelectorAll('.ctx-point'));
+        return +circles.find(function (c) {
+          var r = c.getBoundingClientRect();
+          return document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === c;
+        }).getAttribute('data-point');""")

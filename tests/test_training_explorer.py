@@ -15,7 +15,6 @@ import gzip
 import json
 import os
 import re
-import shutil
 import time
 import xml.etree.ElementTree as ET
 from base64 import b64decode
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from browser_support import chromium, uncovered_point
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -275,37 +275,12 @@ def test_history_explore_is_explore_training(spiral):
 
 # -- in headless Chromium at 1280 x 800 ------------------------------------------------
 
-CHROMIUM = next(filter(None, map(shutil.which, ("chromium", "chromium-browser",
-                                                 "google-chrome"))), None)
-DRIVER = shutil.which("chromedriver")
-INSTALL = "sudo apt-get install chromium chromium-driver"
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if CHROMIUM is None or DRIVER is None:
-        missing = "chromium" if CHROMIUM is None else "chromedriver"
-        message = f"the training explorer's browser test needs {missing}: {INSTALL}"
-        if os.environ.get("CI"):
-            pytest.fail(message + " (CI must run it)")
-        pytest.skip(message)
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is in the test extra")
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu",
-                     "--disable-dev-shm-usage", "--disable-background-networking",
-                     "--disable-extensions", "--no-first-run", "--window-size=1280,800"):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-    driver.set_page_load_timeout(30)
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",  # the viewport itself
-                           {"width": 1280, "height": 800, "deviceScaleFactor": 1,
-                            "mobile": False})
-    yield driver
-    driver.quit()
+    yield from chromium("the training explorer's browser test", window=(1280, 800),
+                        viewport=(1280, 800))
 
 
 def severe(browser):
@@ -374,12 +349,7 @@ def test_the_page_plays_every_frame_and_opens_a_points_pass(spiral, browser, tmp
     assert severe(browser) == []
 
     # a point on top (not covered by another), clicked: its pass at the last frame
-    point = browser.execute_script("""
-        var circles = Array.from(document.querySelectorAll('.ctx-point'));
-        return +circles.find(function (c) {
-          var r = c.getBoundingClientRect();
-          return document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === c;
-        }).getAttribute('data-point');""")
+    point = uncovered_point(browser)
     browser.find_element(By.CSS_SELECTOR, f'.ctx-point[data-point="{point}"]').click()
     key = len(data["passes"]["frames"]) - 1
     WebDriverWait(browser, 10).until(lambda b: b.execute_script(

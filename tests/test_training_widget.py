@@ -35,7 +35,7 @@ if importlib.util.find_spec("anywidget") is None:  # skip with the hint; under C
         pytest.fail(_hint + " (CI must run it)", pytrace=False)
     pytest.skip(_hint, allow_module_level=True)
 
-from browser_support import chromium
+from browser_support import chromium, uncovered_point
 
 import nn
 from nn import MLP, SGD, Adam, Classifier, Standardize, draw_network, fit
@@ -630,12 +630,7 @@ def test_in_jupyterlab_frames_arrive_a_control_restarts_and_a_click_shows_the_pa
 
     # a click on a point: its pass, computed in the kernel at exactly this frame
     browser.find_element(By.CSS_SELECTOR, ".ctx-prev").click()  # frame 20 of 0..20: epoch 19
-    point = browser.execute_script("""
-        var circles = Array.from(document.querySelectorAll('.ctx-point'));
-        return +circles.find(function (c) {
-          var r = c.getBoundingClientRect();
-          return document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === c;
-        }).getAttribute('data-point');""")
+    point = uncovered_point(browser)
     browser.find_element(By.CSS_SELECTOR, f'.ctx-point[data-point="{point}"]').click()
     _wait(browser, lambda b: b.execute_script(
         "return document.querySelector('.ctx-pass-body').getAttribute('data-shown')")

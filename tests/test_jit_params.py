@@ -5,6 +5,7 @@ captured parameters, against eager ``loss.backward()``: the same losses, the sam
 sample and in batch, scalar and vectorized; and the rewrite of ``sum(w * x ...) + b``
 into dot nodes that lets the vectorizer pack a lecture layer like an nn.Layer."""
 
+import math
 import random
 import re
 
@@ -212,9 +213,27 @@ def test_scalar_code_writes_a_neurons_sum_as_one_statement_in_eagers_order():
     step([1.0, 2.0, 3.0])
     assert "v0 = params_3 + params_0 * x_0 + params_1 * x_1 + params_2 * x_2  # dot" \
         in step.source
-    plain = jit(lambda x: sum(xi * xi for xi in x))  # sum() from 0: no constant term
+    plain = jit(lambda x: sum(xi * xi for xi in x))  # sum() from 0: its 0.0 is kept
     assert plain([1.0, 2.0]) == (5.0, [2.0, 4.0])
-    assert "v0 = x_0 * x_0 + x_1 * x_1  # dot" in plain.source
+    assert "v0 = 0.0 + x_0 * x_0 + x_1 * x_1  # dot" in plain.source
+
+
+@pytest.mark.parametrize("vectorize", [None, True, False])
+def test_a_sum_of_negative_zeros_from_sums_zero_is_positive_as_in_eager(vectorize):
+    """sum() starts from 0 and 0.0 + -0.0 is 0.0: dropping that start would give -0.0,
+    which atan2 tells apart (pi against -pi)."""
+    from autograd import atan2
+
+    def f(w, x):
+        return atan2(sum(wi * xi for wi, xi in zip(w, x)), -1.0 + 0.0 * w[0])
+
+    w, x = [-1.0, -1.0], [0.0, 0.0]  # every product is -0.0
+    eager = value_and_grad(f)(w, x)
+    assert eager[0] == math.pi
+    jf = jit(f, vectorize=vectorize)
+    assert jf(w, x) == eager
+    values, _ = jf.batch(w, [x, x])
+    assert values.tolist() == [math.pi, math.pi]
 
 
 def test_a_partial_sum_used_elsewhere_stays_a_node():

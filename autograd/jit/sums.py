@@ -5,7 +5,9 @@ Code people bring -- the micrograd lecture's ``Neuron`` --
 computes a neuron as ``sum((wi*xi for wi, xi in zip(self.w, x)), self.b)``: a chain of
 ``add`` nodes over ``mul`` nodes. The trace holds exactly that (``sum(..., b)`` starts
 from ``b``: ``add(b, w0*x0)``; a plain ``sum(...)`` starts from the int 0, which the
-engine records as a constant 0.0: ``add(0.0, w0*x0)``). :func:`fuse_sums` rewrites each
+engine records as a constant 0.0: ``add(0.0, w0*x0)``, and that 0.0 stays the chain's
+first term, its bias: dropping it would turn eager's ``0.0 + -0.0 = 0.0`` into ``-0.0``,
+which ``atan2`` or a division tells apart). :func:`fuse_sums` rewrites each
 such chain into one n-ary node with ``dot``'s layout -- parents ``w_1..w_n, x_1..x_n`` and
 an optional bias -- so the vectorizer packs a lecture layer into one matrix-vector
 product, as it packs ``nn.Layer``'s dots, and the scalar code writes the chain as one
@@ -13,8 +15,7 @@ statement and one edge per weight and input.
 
 What is fused: a left-deep chain of adds whose intermediate sums are used nowhere else,
 over terms that are products used only there, plus at most one other term (the bias,
-wherever it stands). A constant 0.0 that starts the chain is dropped (``0.0 + p`` is
-``p``). A partial sum used elsewhere ends a chain: it stays a node of its own (fused
+wherever it stands). A partial sum used elsewhere ends a chain: it stays a node of its own (fused
 from below), and the rest of the chain starts from it as its bias. A product used
 elsewhere is not a term but an ordinary operand -- the bias, if there is none yet. Where
 a second operand that is not a product appears, the part before it is fused, its own
@@ -37,7 +38,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..engine import _CONSTANT, Value
+from ..engine import Value
 from ..ops import OPS, Op, _dot_forward, _dot_local
 from .scalar import _ordered
 
@@ -114,9 +115,7 @@ def fuse_sums(out: Value, recorded: Sequence[Value],
             adds.append(inner[adds[-1]])
         adds.reverse()  # adds[j] = operands[0] + ... + operands[j + 1]
         operands = [adds[0]._parents[0], *(a._parents[1] for a in adds)]
-        start = 0
-        if operands[0]._operation is _CONSTANT and operands[0].data == 0.0:
-            start = 1  # sum(...) starts from 0.0, and 0.0 + p is p
+        start = 0  # (sum(...)'s 0.0 stays a term: 0.0 + -0.0 is 0.0, not -0.0)
         segments: list[tuple[int, int, list[Value]]] = []  # (first add, last add, terms)
         first, terms, others = 0, [], 0
         for j in range(start, len(operands)):
